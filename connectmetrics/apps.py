@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ConnectMetricsConfig(AppConfig):
+    name = "connectmetrics"
+    verbose_name = "Amazon Connect"
