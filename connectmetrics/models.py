@@ -1,0 +1,275 @@
+"""What an admin configures: Connect instances, their queues and routing
+profiles, the queue filters kept live, and thresholds on them.
+
+No AWS secret key is ever stored here: real instances use boto3's default
+credential chain or an assumed role.
+"""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from connectmetrics import rules
+from connectmetrics.catalogue import (
+    DEFAULT_METRICS,
+    METRIC_NAMES,
+    METRICS,
+    Channel,
+    Grouping,
+    SortOrder,
+)
+from connectmetrics.filter_request import build_request
+from connectmetrics.regions import connect_regions
+from connectmetrics.thresholds import Band, Direction, band_error
+
+
+def validate_region(value: str) -> None:
+    if value not in connect_regions():
+        raise ValidationError(
+            f"{value!r} is not a Region where Amazon Connect is available "
+            f"({', '.join(connect_regions())})."
+        )
+
+
+def validate_role_arn(value: str) -> None:
+    parts = value.split(":")
+    if (
+        len(parts) != 6
+        or parts[0] != "arn"
+        or parts[2] != "iam"
+        or not parts[5].startswith("role/")
+    ):
+        raise ValidationError("A role ARN looks like arn:aws:iam::123456789012:role/Name.")
+    if not (parts[4].isdigit() and len(parts[4]) == 12):
+        raise ValidationError("The role ARN's account must be 12 digits.")
+
+
+def default_metrics() -> list[str]:
+    return list(DEFAULT_METRICS)
+
+
+class AccessMode(models.TextChoices):
+    DEFAULT_CHAIN = "default_chain", "AWS default credential chain"
+    ASSUME_ROLE = "assume_role", "Assume an IAM role"
+    SIMULATED = "simulated", "Simulated contact centre (no AWS account)"
+
+
+class ConnectInstance(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    region = models.CharField(max_length=32, validators=[validate_region], default="eu-west-2")
+    instance_id = models.CharField(
+        "instance ID", max_length=100, help_text="The instance ID (a UUID)."
+    )
+    instance_arn = models.CharField("instance ARN", max_length=200, blank=True)
+    access_mode = models.CharField(
+        max_length=20, choices=AccessMode.choices, default=AccessMode.DEFAULT_CHAIN
+    )
+    role_arn = models.CharField(
+        "role ARN", max_length=200, blank=True, validators=[validate_role_arn]
+    )
+    external_id = models.CharField("external ID", max_length=1224, blank=True)
+    simulator_seed = models.PositiveIntegerField(default=7)
+    simulator_queues = models.PositiveIntegerField(
+        default=20, validators=[MinValueValidator(1), MaxValueValidator(500)]
+    )
+    simulator_agents = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(1), MaxValueValidator(5000)]
+    )
+    poll_interval = models.PositiveIntegerField(
+        "poll interval (seconds)", default=5, validators=[MinValueValidator(1)]
+    )
+    enabled = models.BooleanField(default=True)
+
+    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error_class = models.CharField(max_length=100, blank=True, editable=False)
+    last_error_message = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "Connect instance"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def account_id(self) -> str:
+        """The AWS account, when the configuration tells it."""
+        for arn in (self.instance_arn, self.role_arn):
+            parts = arn.split(":")
+            if len(parts) >= 5 and parts[4]:
+                return parts[4]
+        return ""
+
+    @property
+    def quota_key(self) -> str:
+        """Which shared API quota this instance spends: one per account and Region."""
+        if self.access_mode == AccessMode.SIMULATED:
+            return f"simulated-{self.simulator_seed}:{self.region}"
+        return f"{self.account_id or 'default-chain'}:{self.region}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.access_mode == AccessMode.ASSUME_ROLE and not self.role_arn:
+            errors["role_arn"] = "An assumed-role instance needs the role ARN to assume."
+        if self.access_mode != AccessMode.ASSUME_ROLE and self.external_id:
+            errors["external_id"] = "An external ID is only used with an assumed role."
+        if self.instance_arn:
+            region = self.instance_arn.split(":")[3] if self.instance_arn.count(":") >= 5 else ""
+            if region and self.region and region != self.region:
+                errors["region"] = f"The instance ARN is in {region}, not {self.region}."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Queue(models.Model):
+    instance = models.ForeignKey(ConnectInstance, on_delete=models.CASCADE, related_name="queues")
+    queue_id = models.CharField("queue ID", max_length=100)
+    arn = models.CharField("ARN", max_length=250, blank=True)
+    name = models.CharField(max_length=256)
+    queue_type = models.CharField(max_length=20, default="STANDARD")
+
+    class Meta:
+        ordering = ["instance", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance", "queue_id"], name="unique_queue_per_instance"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoutingProfile(models.Model):
+    instance = models.ForeignKey(
+        ConnectInstance, on_delete=models.CASCADE, related_name="routing_profiles"
+    )
+    routing_profile_id = models.CharField("routing profile ID", max_length=100)
+    arn = models.CharField("ARN", max_length=250, blank=True)
+    name = models.CharField(max_length=256)
+
+    class Meta:
+        ordering = ["instance", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance", "routing_profile_id"],
+                name="unique_routing_profile_per_instance",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+GROUPING_CHOICES = [(g.value, g.value.replace("_", " ").capitalize()) for g in Grouping]
+CHANNEL_CHOICES = [(c.value, c.value.capitalize()) for c in Channel]
+METRIC_CHOICES = [(name, f"{METRICS[name].label} ({name})") for name in METRIC_NAMES]
+SORT_ORDER_CHOICES = [(o.value, o.value.capitalize()) for o in SortOrder]
+
+
+class QueueFilter(models.Model):
+    """One GetCurrentMetricData request kept live by the poller."""
+
+    name = models.CharField(max_length=100)
+    instance = models.ForeignKey(
+        ConnectInstance, on_delete=models.CASCADE, related_name="queue_filters"
+    )
+    queues = models.ManyToManyField(Queue, blank=True, related_name="queue_filters")
+    routing_profiles = models.ManyToManyField(
+        RoutingProfile, blank=True, related_name="queue_filters"
+    )
+    channels = models.JSONField(default=list, blank=True)
+    primary_grouping = models.CharField(
+        max_length=32, choices=GROUPING_CHOICES, blank=True, default=Grouping.QUEUE
+    )
+    secondary_grouping = models.CharField(max_length=32, choices=GROUPING_CHOICES, blank=True)
+    metrics = models.JSONField(default=default_metrics)
+    sort_metric = models.CharField(max_length=40, choices=METRIC_CHOICES, blank=True)
+    sort_order = models.CharField(
+        max_length=10, choices=SORT_ORDER_CHOICES, default=SortOrder.DESCENDING
+    )
+    enabled = models.BooleanField(default=True)
+
+    last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error_message = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ["instance", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["instance", "name"], name="unique_filter_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instance} / {self.name}"
+
+    @property
+    def groupings(self) -> list[str]:
+        return [g for g in (self.primary_grouping, self.secondary_grouping) if g]
+
+    def to_request(self) -> dict[str, Any]:
+        """The GetCurrentMetricData request (without InstanceId) this filter stands for."""
+        return build_request(
+            queue_ids=self.queues.values_list("queue_id", flat=True),
+            routing_profile_ids=self.routing_profiles.values_list("routing_profile_id", flat=True),
+            channels=self.channels,
+            groupings=self.groupings,
+            metrics=self.metrics,
+            sort_metric=self.sort_metric,
+            sort_order=self.sort_order,
+        )
+
+    def canonical_request(self) -> dict[str, Any]:
+        return rules.canonical_request(self.to_request())
+
+
+class Threshold(models.Model):
+    queue_filter = models.ForeignKey(
+        QueueFilter, on_delete=models.CASCADE, related_name="thresholds"
+    )
+    metric = models.CharField(max_length=40, choices=METRIC_CHOICES)
+    queue = models.ForeignKey(
+        Queue,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        help_text="Only this queue; leave empty for every row.",
+    )
+    warning = models.FloatField()
+    critical = models.FloatField()
+    direction = models.CharField(
+        max_length=20,
+        choices=[
+            (Direction.HIGHER_IS_WORSE.value, "Higher is worse"),
+            (Direction.LOWER_IS_WORSE.value, "Lower is worse"),
+        ],
+        default=Direction.HIGHER_IS_WORSE,
+    )
+
+    class Meta:
+        ordering = ["queue_filter", "metric"]
+
+    def __str__(self) -> str:
+        scope = self.queue.name if self.queue_id else "every row"
+        return f"{METRICS[self.metric].label if self.metric in METRICS else self.metric} ({scope})"
+
+    @property
+    def band(self) -> Band:
+        return Band(self.warning, self.critical, Direction(self.direction))
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.warning is not None and self.critical is not None and self.direction:
+            problem = band_error(self.warning, self.critical, Direction(self.direction))
+            if problem:
+                errors["critical"] = problem
+        if self.queue_filter_id and self.metric:
+            if self.metric not in self.queue_filter.metrics:
+                errors["metric"] = "This queue filter does not fetch that metric."
+            if self.queue_id and self.queue.instance_id != self.queue_filter.instance_id:
+                errors["queue"] = "That queue belongs to another Connect instance."
+        if errors:
+            raise ValidationError(errors)
