@@ -17,6 +17,7 @@ from connectmetrics.models import (
 
 # Which form field a rule's request field is shown on.
 _FIELD_FOR_RULE = {
+    "Filters": "queues",
     "Filters.Queues": "queues",
     "Filters.RoutingProfiles": "routing_profiles",
     "Filters.Channels": "channels",

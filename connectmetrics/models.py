@@ -262,14 +262,60 @@ class Threshold(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        if self.warning is not None and self.critical is not None and self.direction:
+        known_direction = self.direction in {d.value for d in Direction}
+        if self.warning is not None and self.critical is not None and known_direction:
             problem = band_error(self.warning, self.critical, Direction(self.direction))
             if problem:
                 errors["critical"] = problem
-        if self.queue_filter_id and self.metric:
-            if self.metric not in self.queue_filter.metrics:
+        # In the admin the queue filter may not be saved yet: use the object, not its ID.
+        try:
+            queue_filter = self.queue_filter
+        except QueueFilter.DoesNotExist:
+            queue_filter = None
+        if queue_filter is not None and self.metric:
+            if self.metric not in queue_filter.metrics:
                 errors["metric"] = "This queue filter does not fetch that metric."
-            if self.queue_id and self.queue.instance_id != self.queue_filter.instance_id:
+            if self.queue_id and self.queue.instance_id != queue_filter.instance_id:
                 errors["queue"] = "That queue belongs to another Connect instance."
         if errors:
             raise ValidationError(errors)
+
+
+class ApiToken(models.Model):
+    """Lets another tool (a chat bot, a workforce tool, a BI job) read live metrics.
+
+    The secret is shown once when made and stored only as its SHA-256; `prefix`
+    (its first characters) tells an admin which token is which.
+    """
+
+    name = models.CharField(max_length=100, help_text="Who uses it, e.g. 'Workforce tool'.")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False)
+    all_instances = models.BooleanField(
+        "every instance",
+        default=False,
+        help_text="Read every Connect instance, including ones added later.",
+    )
+    instances = models.ManyToManyField(
+        ConnectInstance,
+        blank=True,
+        related_name="api_tokens",
+        help_text="The Connect instances this token may read (unless 'every instance').",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def may_read(self, instance: ConnectInstance) -> bool:
+        return self.all_instances or self.instances.filter(pk=instance.pk).exists()

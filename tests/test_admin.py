@@ -10,9 +10,11 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from connectmetrics import client as client_module
 from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.discovery import discover
 from connectmetrics.models import AccessMode, ConnectInstance, Queue, QueueFilter, RoutingProfile
+from connectmetrics.simulator import CONTROL_URL_ENV, set_faults
 
 ARN = f"arn:aws:connect:eu-west-2:123456789012:instance/{SIMULATED_INSTANCE_ID}"
 
@@ -144,17 +146,20 @@ def test_discover_action_fills_queues_and_routing_profiles(admin_client: Client,
 
 
 def test_test_connection_reports_success_and_failure_in_words(
-    admin_client: Client, simulated: ConnectInstance
+    admin_client: Client,
+    simulated: ConnectInstance,
+    redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv(CONTROL_URL_ENV, redis_url)
+    monkeypatch.setattr(client_module, "_clients", {})
     url = reverse("admin:connectmetrics_connectinstance_changelist")
     response = admin_client.post(
         url, {"action": "test_connection", "_selected_action": [simulated.pk]}, follow=True
     )
     assert "connected to eu-west-2" in response.content.decode()
 
-    ConnectInstance.objects.filter(pk=simulated.pk).update(
-        instance_id="99999999-0000-4000-8000-000000000009"
-    )
+    set_faults(redis_url, SIMULATED_INSTANCE_ID, not_found=True)
     response = admin_client.post(
         url, {"action": "test_connection", "_selected_action": [simulated.pk]}, follow=True
     )
@@ -384,6 +389,8 @@ def test_no_input_gives_a_500_on_the_instance_form(
             "thresholds-0-warning": text,
             "thresholds-0-critical": text,
             "thresholds-0-metric": text,
+            "thresholds-0-direction": text | st.sampled_from(["higher_is_worse", "lower_is_worse"]),
+            "thresholds-0-queue": text,
         },
     )
 )
