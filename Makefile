@@ -24,3 +24,21 @@ pytest: $(VENV)/.installed
 	$(BIN)/pytest -m "not chaos"
 
 test: lint pytest
+
+# --- Running it ------------------------------------------------------------------
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo dev
+
+# Everything in one process, no Redis, no AWS account: a simulated contact centre.
+demo: $(VENV)/.installed
+	DEBUG=1 REDIS_URL= $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 REDIS_URL= $(BIN)/python manage.py seed_demo --host $(HOST) --port $(PORT)
+	DEBUG=1 REDIS_URL= MIGRATE=0 HOST=$(HOST) PORT=$(PORT) PYTHON=$(BIN)/python bin/web
+
+# The full topology: web, Celery worker and Celery beat as separate processes on the
+# Redis at REDIS_URL (default redis://127.0.0.1:6379/0); Ctrl-C stops all three.
+dev: $(VENV)/.installed
+	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" DEBUG="$${DEBUG:-1}" \
+	HOST=$(HOST) PORT=$(PORT) PYTHON=$(BIN)/python bin/together bin/web bin/worker bin/beat

@@ -16,6 +16,7 @@ from botocore.config import Config
 from django.conf import settings
 
 from connectmetrics.catalogue import MAX_RESULTS, Grouping
+from connectmetrics.governor import pace_client
 from connectmetrics.models import AccessMode, ConnectInstance
 from connectmetrics.outcomes import UpstreamError, classify
 
@@ -116,6 +117,9 @@ def client_for(instance: ConnectInstance) -> BaseClient:
                 client = _build_client(instance)
             except Exception as error:
                 raise classify(error) from error
+            # Every call this client makes (polls, retries, the admin's checks)
+            # spends the account's shared quota, so every call is governed.
+            pace_client(client, instance.quota_key)
             _clients[key] = client
         return client
 
@@ -133,7 +137,7 @@ def row_key(dimensions: dict[str, Any], groupings: Sequence[str]) -> str:
     return "|".join(parts)
 
 
-_DIMENSION_FIELD = {
+_DIMENSION_FIELD: dict[str, str] = {
     Grouping.QUEUE: "Queue",
     Grouping.CHANNEL: "Channel",
     Grouping.ROUTING_PROFILE: "RoutingProfile",

@@ -9,3 +9,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 app = Celery("dashboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Beat's only job: every second, enqueue the polls that are due. Each dispatch
+# expires with its second, so a worker that fell behind never replays old ticks.
+app.conf.beat_schedule = {
+    "dispatch-due-polls": {
+        "task": "connectmetrics.dispatch_due_polls",
+        "schedule": 1.0,
+        "options": {"expires": 1.0},
+    },
+}
+# A busy worker process must not sit on queued polls: take one task at a time.
+app.conf.worker_prefetch_multiplier = 1

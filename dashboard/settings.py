@@ -84,7 +84,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+# Supervisors sign in on the site's own page (the admin's accepts staff only).
+LOGIN_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -108,6 +109,7 @@ STORAGES = {
 REDIS_URL = env_url("REDIS_URL", ("redis", "rediss", "unix"))
 EMBEDDED = not REDIS_URL
 
+CHANNEL_LAYERS: dict[str, dict[str, object]]
 if EMBEDDED:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 else:
@@ -132,6 +134,9 @@ CONNECT_RATE_BURST = env_int("CONNECT_RATE_BURST", 8, minimum=1)
 CONNECT_CONNECT_TIMEOUT = env_int("CONNECT_CONNECT_TIMEOUT", 5, minimum=1)
 CONNECT_READ_TIMEOUT = env_int("CONNECT_READ_TIMEOUT", 10, minimum=1)
 CONNECT_MAX_ATTEMPTS = env_int("CONNECT_MAX_ATTEMPTS", 3, minimum=1)
+# Embedded mode polls inside the web process; EMBEDDED_POLLER=0 turns that off
+# (a second embedded web process, or tests that poll by hand).
+EMBEDDED_POLLER = EMBEDDED and env_bool("EMBEDDED_POLLER", True)
 
 # --- Security -------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
@@ -148,4 +153,9 @@ LOGGING = {
     "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Celery logs several lines per task and per beat tick; the poller logs one per event.
+    "loggers": {
+        name: {"level": "WARNING"}
+        for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")
+    },
 }

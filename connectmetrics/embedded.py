@@ -1,0 +1,99 @@
+"""Embedded mode's poller: the Celery schedule and poll task, inside the web process.
+
+With no REDIS_URL there is no worker and no beat. The ASGI lifespan
+(dashboard/lifespan.py) starts an `EmbeddedPoller` on the server's event loop:
+every second it claims the due queue filters (connectmetrics.schedule, local
+claims) and runs `poll_queue_filter` for each in a small thread pool, exactly
+as a worker would. The update is published from the event loop itself,
+because the in-memory channel layer is not thread-safe.
+"""
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from django.db import close_old_connections
+
+from connectmetrics.polling import PollResult, Step, poll_queue_filter
+from connectmetrics.schedule import DuePoll, claim_due_polls, slot_claims
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 1.0
+
+
+def _claim() -> list[DuePoll]:
+    close_old_connections()
+    try:
+        return claim_due_polls(slot_claims())
+    finally:
+        close_old_connections()
+
+
+def _poll(queue_filter_id: int, resume_token: str | None) -> PollResult:
+    close_old_connections()
+    try:
+        return poll_queue_filter(queue_filter_id, publish=None, resume_token=resume_token)
+    finally:
+        close_old_connections()
+
+
+async def _publish(queue_filter_id: int, text: str) -> None:
+    from dashboard.push import apublish_update
+
+    await apublish_update(queue_filter_id, text)
+
+
+class EmbeddedPoller:
+    def __init__(self, *, tick: float = TICK_SECONDS, threads: int = 2) -> None:
+        self.tick = tick
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="poller")
+        self._loop_task: asyncio.Task[None] | None = None
+        self._polls: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        self._loop_task = asyncio.get_running_loop().create_task(self._run(), name="poller")
+        log.info("embedded poller started")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._loop_task, *self._polls) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        log.info("embedded poller stopped")
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            try:
+                due = await loop.run_in_executor(self._executor, _claim)
+            except Exception:
+                # The database may be migrating or briefly locked: try next tick.
+                log.exception("embedded poller could not read the due queue filters")
+                due = []
+            for poll in due:
+                task = loop.create_task(self._poll_then_publish(poll.queue_filter_id))
+                self._polls.add(task)
+                task.add_done_callback(self._polls.discard)
+            await asyncio.sleep(max(0.0, started + self.tick - loop.time()))
+
+    async def _poll_then_publish(self, queue_filter_id: int) -> None:
+        loop = asyncio.get_running_loop()
+        resume_token: str | None = None
+        while True:
+            try:
+                result = await loop.run_in_executor(
+                    self._executor, _poll, queue_filter_id, resume_token
+                )
+                if result.update_text is not None:
+                    await _publish(queue_filter_id, result.update_text)
+            except Exception:
+                log.exception("embedded poll of queue filter %s failed", queue_filter_id)
+                return
+            if result.step is not Step.DEFERRED or result.turn_in is None:
+                return
+            # Like the Celery task: wait for this poll's turn of the quota, then resume it.
+            resume_token = result.resume_token
+            await asyncio.sleep(result.turn_in)

@@ -1,0 +1,178 @@
+"""The rate governor: keeps GetCurrentMetricData within the account's quota.
+
+Amazon Connect allows 5 GetCurrentMetricData requests per second, burst 8, per
+AWS account and Region, shared by every caller. The governor is a token bucket
+per quota key (ConnectInstance.quota_key) with the same shape, so the product
+never spends more than AWS grants, however many workers poll.
+
+`reserve(key)` takes the next token and says how many seconds until it is due:
+0 when the bucket has one now, otherwise the bucket goes into debt and the
+caller must wait that long before sending. Tokens are handed out in the order
+asked, so callers queue up behind each other instead of all retrying at once;
+over quota a poll is deferred to its turn, never sent early.
+
+`RedisGovernor` shares the buckets between processes through a Lua script that
+reads the clock with Redis TIME, so workers whose clocks disagree still agree
+on the bucket. `LocalGovernor` is the same algorithm for embedded mode.
+"""
+
+import contextvars
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import redis
+from django.conf import settings
+
+
+class Governor(Protocol):
+    def reserve(self, key: str) -> float:
+        """Take the next token of this quota; seconds until it may be spent (0: now)."""
+        ...
+
+
+def _refill(tokens: float, last: float, now: float, rate: float, burst: float) -> float:
+    if now <= last:
+        return tokens
+    return min(burst, tokens + (now - last) * rate)
+
+
+class LocalGovernor:
+    """Token buckets in this process (embedded mode: one process polls)."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def reserve(self, key: str) -> float:
+        with self._lock:
+            now = time.monotonic()
+            tokens, last = self._buckets.get(key, (self.burst, now))
+            tokens = _refill(tokens, last, now, self.rate, self.burst)
+            wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+            self._buckets[key] = (tokens - 1, now)
+            return wait
+
+
+# KEYS[1] the bucket; ARGV: rate per second, burst. Returns the wait in seconds
+# as a string (a Lua number would be cut to an integer on its way out).
+_RESERVE = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or burst
+local last = tonumber(state[2]) or now
+if now > last then
+  tokens = math.min(burst, tokens + (now - last) * rate)
+end
+local wait = 0
+if tokens < 1 then
+  wait = (1 - tokens) / rate
+end
+tokens = tokens - 1
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens),
+           'at', string.format('%.6f', now))
+-- Once idle long enough to be full again the bucket is the default: let it go.
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / rate * 1000) + 1000)
+return string.format('%.6f', wait)
+"""
+
+
+class RedisGovernor:
+    """Token buckets in Redis, shared by every worker and web process."""
+
+    prefix = "cm:quota:"
+
+    def __init__(self, client: "redis.Redis[Any]", rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._script = client.register_script(_RESERVE)
+
+    def reserve(self, key: str) -> float:
+        return float(self._script(keys=[self.prefix + key], args=[self.rate, self.burst]))
+
+
+_local: LocalGovernor | None = None
+_local_lock = threading.Lock()
+
+
+def governor() -> Governor:
+    """The governor for this process's mode (settings.EMBEDDED)."""
+    global _local
+    if settings.EMBEDDED:
+        with _local_lock:
+            if _local is None:
+                _local = LocalGovernor(
+                    settings.CONNECT_RATE_PER_SECOND, settings.CONNECT_RATE_BURST
+                )
+            return _local
+    from connectmetrics.redis_client import redis_client
+
+    return RedisGovernor(
+        redis_client(), settings.CONNECT_RATE_PER_SECOND, settings.CONNECT_RATE_BURST
+    )
+
+
+@dataclass
+class _Allowance:
+    """The quota a running poll may spend without asking again."""
+
+    governor: Governor
+    key: str
+    prepaid: int
+
+
+_allowance: contextvars.ContextVar[_Allowance | None] = contextvars.ContextVar(
+    "quota_allowance", default=None
+)
+
+
+@contextmanager
+def prepaid_call(gov: Governor, key: str) -> Iterator[None]:
+    """Within this block, the first GetCurrentMetricData attempt is already paid for.
+
+    The poll reserved that token and waited its turn; every further attempt
+    (next pages, botocore retries) reserves its own in `pace_client`'s hook.
+    """
+    reset = _allowance.set(_Allowance(gov, key, prepaid=1))
+    try:
+        yield
+    finally:
+        _allowance.reset(reset)
+
+
+def pace_client(client: Any, quota_key: str) -> None:
+    """Make every GetCurrentMetricData attempt of this boto3 client wait for a token.
+
+    The hook runs on before-send, i.e. once per HTTP attempt including botocore's
+    retries, which AWS counts against the quota too. It is registered first on
+    the most specific event so it runs before anything that answers the request
+    (the simulated centre answers on before-send). Calls made outside a poll
+    (an admin's "Test connection") are paced against the client's own quota key.
+    Registering twice is harmless: the unique id makes it a no-op.
+    """
+
+    def wait_for_token(**_: Any) -> None:
+        allowance = _allowance.get()
+        if allowance is not None and allowance.prepaid > 0:
+            allowance.prepaid -= 1
+            return
+        if allowance is not None:
+            wait = allowance.governor.reserve(allowance.key)
+        else:
+            wait = governor().reserve(quota_key)
+        if wait > 0:
+            time.sleep(wait)
+
+    client.meta.events.register_first(
+        "before-send.connect.GetCurrentMetricData",
+        wait_for_token,
+        unique_id="connect-wallboard-quota",
+    )

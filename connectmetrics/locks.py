@@ -1,0 +1,118 @@
+"""The poll lock: at most one poll of a queue filter runs at a time.
+
+Redis: SET NX PX with a random token; release deletes the key only while it
+still holds our token (a Lua compare-and-delete), so a poll that outlived its
+lock never frees the next poll's lock. The expiry frees the lock of a worker
+killed mid-poll (SIGKILL runs no cleanup) in time for the next interval.
+
+A poll waiting for its turn of the quota keeps its lock (`extend`) until it
+runs, so a filter never queues a second call behind its first.
+"""
+
+import secrets
+import threading
+import time
+from typing import Any, Protocol
+
+import redis
+from django.conf import settings
+
+
+class PollLock(Protocol):
+    def acquire(self, queue_filter_id: int, ttl: float) -> str | None:
+        """A token when the lock was taken, None when another poll holds it."""
+        ...
+
+    def release(self, queue_filter_id: int, token: str) -> bool:
+        """True when the lock was still ours and is now free."""
+        ...
+
+    def extend(self, queue_filter_id: int, token: str, ttl: float) -> bool:
+        """Keep the lock `ttl` seconds from now; True when it was still ours."""
+        ...
+
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+_EXTEND = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+
+class RedisPollLock:
+    prefix = "cm:lock:qf:"
+
+    def __init__(self, client: "redis.Redis[Any]") -> None:
+        self.client = client
+        self._release = client.register_script(_RELEASE)
+        self._extend = client.register_script(_EXTEND)
+
+    def acquire(self, queue_filter_id: int, ttl: float) -> str | None:
+        token = secrets.token_hex(16)
+        taken = self.client.set(
+            f"{self.prefix}{queue_filter_id}", token, nx=True, px=max(1, int(ttl * 1000))
+        )
+        return token if taken else None
+
+    def release(self, queue_filter_id: int, token: str) -> bool:
+        return bool(self._release(keys=[f"{self.prefix}{queue_filter_id}"], args=[token]))
+
+    def extend(self, queue_filter_id: int, token: str, ttl: float) -> bool:
+        key = f"{self.prefix}{queue_filter_id}"
+        return bool(self._extend(keys=[key], args=[token, max(1, int(ttl * 1000))]))
+
+
+class LocalPollLock:
+    """The same lock within one process (embedded mode)."""
+
+    def __init__(self) -> None:
+        self._held: dict[int, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, queue_filter_id: int, ttl: float) -> str | None:
+        with self._lock:
+            now = time.monotonic()
+            held = self._held.get(queue_filter_id)
+            if held is not None and held[1] > now:
+                return None
+            token = secrets.token_hex(16)
+            self._held[queue_filter_id] = (token, now + ttl)
+            return token
+
+    def release(self, queue_filter_id: int, token: str) -> bool:
+        with self._lock:
+            if not self._holds(queue_filter_id, token):
+                return False
+            del self._held[queue_filter_id]
+            return True
+
+    def extend(self, queue_filter_id: int, token: str, ttl: float) -> bool:
+        with self._lock:
+            if not self._holds(queue_filter_id, token):
+                return False
+            self._held[queue_filter_id] = (token, time.monotonic() + ttl)
+            return True
+
+    def _holds(self, queue_filter_id: int, token: str) -> bool:
+        held = self._held.get(queue_filter_id)
+        return held is not None and held[0] == token and held[1] > time.monotonic()
+
+
+_local = LocalPollLock()
+
+
+def poll_lock() -> PollLock:
+    """The lock for this process's mode (settings.EMBEDDED)."""
+    if settings.EMBEDDED:
+        return _local
+    from connectmetrics.redis_client import redis_client
+
+    return RedisPollLock(redis_client())

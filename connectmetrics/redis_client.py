@@ -1,0 +1,50 @@
+"""Connections to the Redis at settings.REDIS_URL, shared within a process.
+
+redis-py pools notice a fork and reconnect in the child, so one sync client per
+URL is safe in Celery's prefork workers. asyncio connections belong to the
+event loop that opened them, so the async client is kept per loop.
+"""
+
+import asyncio
+import threading
+import weakref
+from typing import Any
+
+import redis
+import redis.asyncio
+from django.conf import settings
+
+AsyncRedis = redis.asyncio.Redis
+
+_clients: dict[str, "redis.Redis[Any]"] = {}
+_async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[str, AsyncRedis[Any]]]"
+_async_clients = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+# Fail fast when Redis is down: a poll or a socket must not hang on it.
+_TIMEOUTS: dict[str, Any] = {
+    "socket_timeout": 5,
+    "socket_connect_timeout": 2,
+    "health_check_interval": 15,
+}
+
+
+def redis_client() -> "redis.Redis[Any]":
+    url = settings.REDIS_URL
+    with _lock:
+        client = _clients.get(url)
+        if client is None:
+            client = redis.Redis.from_url(url, **_TIMEOUTS)
+            _clients[url] = client
+        return client
+
+
+def async_redis_client() -> "redis.asyncio.Redis[Any]":
+    """The asyncio client of the running event loop."""
+    loop = asyncio.get_running_loop()
+    url = settings.REDIS_URL
+    entry = _async_clients.get(loop)
+    if entry is None or entry[0] != url:
+        entry = (url, redis.asyncio.Redis.from_url(url, **_TIMEOUTS))
+        _async_clients[loop] = entry
+    return entry[1]

@@ -1,0 +1,368 @@
+"""Build the snapshot and update messages from one poll (see BRIEF: the snapshot message).
+
+Pure functions of their arguments: the poller gathers what they need (the fetch
+result, names and thresholds from the database, the trend history from the
+store) and they return plain dicts ready to serialise once.
+
+A message is a *body* (what the numbers are and how good they are) plus the
+envelope of one publication (type, seq, published_at, build) plus trends: the
+whole history in a "snapshot", the newest point per row in an "update".
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from connectmetrics.catalogue import METRICS, TREND_METRICS, Grouping, Unit
+from connectmetrics.thresholds import Band, Level
+
+TREND_BUCKET_MS = 30_000
+TREND_WINDOW_MS = 60 * 60 * 1000
+
+WAITING_REASON = "Waiting for the first numbers from Amazon Connect"
+
+# AWS's Dimensions field for each grouping.
+DIMENSION_FIELDS: dict[str, str] = {
+    Grouping.QUEUE: "Queue",
+    Grouping.CHANNEL: "Channel",
+    Grouping.ROUTING_PROFILE: "RoutingProfile",
+    Grouping.ROUTING_STEP_EXPRESSION: "RoutingStepExpression",
+    Grouping.AGENT_STATUS: "AgentStatus",
+    Grouping.SUBTYPE: "Subtype",
+    Grouping.VALIDATION_TEST_TYPE: "ValidationTestType",
+}
+
+_SEVERITY = {Level.OK: 0, Level.WARNING: 1, Level.CRITICAL: 2}
+
+Body = dict[str, Any]
+Trends = dict[str, dict[str, list[list[Any]]]]
+TrendPoints = dict[str, dict[str, list[Any]]]
+
+
+@dataclass(frozen=True)
+class Named:
+    """A queue or routing profile as the database knows it."""
+
+    name: str
+    arn: str = ""
+
+
+@dataclass(frozen=True)
+class Names:
+    queues: Mapping[str, Named]
+    routing_profiles: Mapping[str, Named]
+
+
+@dataclass(frozen=True)
+class ThresholdRule:
+    """A threshold on one metric, for one queue or (queue_id None) for every row."""
+
+    metric: str
+    band: Band
+    queue_id: str | None = None
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 UTC with milliseconds and a Z: 2026-11-26T08:03:22.123Z."""
+    if moment is None:
+        return None
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def trend_bucket(moment: datetime) -> int:
+    """The 30-second bucket (epoch milliseconds) a moment falls in."""
+    ms = int(moment.timestamp() * 1000)
+    return ms - ms % TREND_BUCKET_MS
+
+
+def _clean_value(metric: str, value: float | None) -> float | int | None:
+    if value is None:
+        return None
+    known = METRICS.get(metric)
+    if known is not None and known.unit is Unit.COUNT and float(value).is_integer():
+        return int(value)
+    return value
+
+
+def _dimension(grouping: str, raw: Any, names: Names) -> Any:
+    if grouping in (Grouping.QUEUE, Grouping.ROUTING_PROFILE) and isinstance(raw, dict):
+        catalogue = names.queues if grouping == Grouping.QUEUE else names.routing_profiles
+        ident = str(raw.get("Id") or "")
+        known = catalogue.get(ident)
+        return {
+            "id": ident,
+            "arn": raw.get("Arn") or (known.arn if known else ""),
+            "name": known.name if known else ident,
+        }
+    if isinstance(raw, dict):
+        return {"id": str(raw.get("Id") or ""), "arn": str(raw.get("Arn") or "")}
+    return raw
+
+
+def _label_part(grouping: str, value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("name") or value.get("id") or "")
+    if grouping == Grouping.CHANNEL:
+        return str(value).capitalize()
+    return str(value)
+
+
+def dimensions_and_label(
+    aws_dimensions: Mapping[str, Any], groupings: Sequence[str], names: Names
+) -> tuple[dict[str, Any], str]:
+    """The row's dimensions keyed by grouping, with names, and its label ("Sales · Voice")."""
+    if not groupings:
+        return {}, "All"
+    dimensions = {
+        grouping: _dimension(grouping, aws_dimensions.get(DIMENSION_FIELDS[grouping]), names)
+        for grouping in groupings
+    }
+    label = " · ".join(_label_part(g, dimensions[g]) for g in groupings)
+    return dimensions, label
+
+
+def _worst(levels: Iterable[Level]) -> Level:
+    return max(levels, key=_SEVERITY.__getitem__, default=Level.OK)
+
+
+def cell_levels(
+    values: Mapping[str, float | int | None],
+    queue_id: str | None,
+    thresholds: Sequence[ThresholdRule],
+) -> dict[str, str]:
+    """The level of every cell that has a threshold.
+
+    A threshold for this row's queue replaces the every-row ones on that metric;
+    two thresholds that apply alike count by the worse level.
+    """
+    levels: dict[str, str] = {}
+    for metric in values:
+        rules = [t for t in thresholds if t.metric == metric and t.queue_id is not None]
+        rules = [t for t in rules if t.queue_id == queue_id] or [
+            t for t in thresholds if t.metric == metric and t.queue_id is None
+        ]
+        if rules:
+            levels[metric] = _worst(t.band.level(values[metric]) for t in rules).value
+    return levels
+
+
+def build_rows(
+    fetched: Iterable[Any],
+    groupings: Sequence[str],
+    metrics: Sequence[str],
+    names: Names,
+    thresholds: Sequence[ThresholdRule],
+) -> list[dict[str, Any]]:
+    """Rows of the message from connectmetrics.client MetricRows, in the order fetched."""
+    rows = []
+    for row in fetched:
+        dimensions, label = dimensions_and_label(row.dimensions, groupings, names)
+        values = {m: _clean_value(m, row.values.get(m)) for m in metrics}
+        queue = dimensions.get(Grouping.QUEUE)
+        queue_id = queue["id"] if isinstance(queue, dict) else None
+        rows.append(
+            {
+                "key": row.key,
+                "label": label,
+                "dimensions": dimensions,
+                "values": values,
+                "levels": cell_levels(values, queue_id, thresholds),
+            }
+        )
+    return rows
+
+
+def build_totals(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> dict[str, Any]:
+    """Totals per the catalogue (sum or max; "none" left out).
+
+    A total's level is the worst level in its column: the totals row turns
+    critical when some row is, so a glance at it tells whether to look further.
+    """
+    values: dict[str, float | int | None] = {}
+    levels: dict[str, str] = {}
+    for metric in metrics:
+        kind = METRICS[metric].total if metric in METRICS else "none"
+        if kind == "none":
+            continue
+        known = [r["values"][metric] for r in rows if r["values"].get(metric) is not None]
+        if not known:
+            values[metric] = None
+        else:
+            values[metric] = _clean_value(metric, sum(known) if kind == "sum" else max(known))
+        column = [Level(r["levels"][metric]) for r in rows if metric in r["levels"]]
+        if column:
+            levels[metric] = _worst(column).value
+    return {"values": values, "levels": levels}
+
+
+def metric_columns(metrics: Sequence[str]) -> list[dict[str, str]]:
+    return [
+        {"name": m, "unit": METRICS[m].unit.value, "label": METRICS[m].label}
+        for m in metrics
+        if m in METRICS
+    ]
+
+
+def ok_body(
+    *,
+    rows: list[dict[str, Any]],
+    metrics: Sequence[str],
+    groupings: Sequence[str],
+    data_snapshot_time: datetime | None,
+    fetched_at: datetime,
+    poll_interval: int,
+) -> Body:
+    """The body of a good poll."""
+    return {
+        "status": "ok",
+        "reason": "",
+        "data_snapshot_time": iso(data_snapshot_time),
+        "fetched_at": iso(fetched_at),
+        "poll_interval": poll_interval,
+        "metrics": metric_columns(metrics),
+        "groupings": list(groupings),
+        "rows": rows,
+        "totals": build_totals(rows, metrics),
+    }
+
+
+def failed_body(
+    last_good: Body | None,
+    *,
+    reason: str,
+    metrics: Sequence[str],
+    groupings: Sequence[str],
+    poll_interval: int,
+) -> Body:
+    """After a failed poll: the last good numbers marked stale, or an error with none."""
+    if last_good is not None:
+        return {**last_good, "status": "stale", "reason": reason, "poll_interval": poll_interval}
+    return {
+        "status": "error",
+        "reason": reason,
+        "data_snapshot_time": None,
+        "fetched_at": None,
+        "poll_interval": poll_interval,
+        "metrics": metric_columns(metrics),
+        "groupings": list(groupings),
+        "rows": [],
+        "totals": {"values": {}, "levels": {}},
+    }
+
+
+def trend_points(rows: Sequence[Mapping[str, Any]], bucket: int) -> TrendPoints:
+    """The newest point of each row's trend metrics."""
+    points: TrendPoints = {}
+    for row in rows:
+        values = row["values"]
+        series = {m: [bucket, values[m]] for m in TREND_METRICS if m in values}
+        if series:
+            points[row["key"]] = series
+    return points
+
+
+def newest_bucket(trends: Trends) -> int | None:
+    lasts = [series[-1][0] for row in trends.values() for series in row.values() if series]
+    return max(lasts, default=None)
+
+
+def is_in_order(trends: Trends, points: TrendPoints) -> bool:
+    """Whether the points may follow the history: none older than its newest bucket
+    (a worker whose clock lags must not make every client's series go backwards)."""
+    newest = newest_bucket(trends)
+    if newest is None:
+        return True
+    return all(point[0] >= newest for series in points.values() for point in series.values())
+
+
+def apply_trend_points(trends: Trends, points: TrendPoints) -> Trends:
+    """The trend rule shared with every client (see BRIEF), applied in place.
+
+    A point in the same bucket as the series' last point replaces it, otherwise
+    it is appended; then every point more than 60 minutes before the newest
+    bucket is dropped, in every series, and emptied series and rows go away.
+    """
+    newest: int | None = None
+    for key, series in points.items():
+        row = trends.setdefault(key, {})
+        for metric, point in series.items():
+            history = row.setdefault(metric, [])
+            if history and history[-1][0] == point[0]:
+                history[-1] = list(point)
+            else:
+                history.append(list(point))
+            newest = point[0] if newest is None else max(newest, point[0])
+    if newest is None:
+        return trends
+    oldest_kept = newest - TREND_WINDOW_MS
+    for key in list(trends):
+        row = trends[key]
+        for metric in list(row):
+            kept = [p for p in row[metric] if p[0] > oldest_kept]
+            if kept:
+                row[metric] = kept
+            else:
+                del row[metric]
+        if not row:
+            del trends[key]
+    return trends
+
+
+def message(
+    kind: str,
+    *,
+    queue_filter_id: int,
+    seq: int,
+    body: Body,
+    published_at: datetime,
+    build: str,
+    trends: Trends | None = None,
+    points: TrendPoints | None = None,
+) -> dict[str, Any]:
+    """A "snapshot" (with the whole trends) or an "update" (with the newest trend points)."""
+    envelope: dict[str, Any] = {
+        "type": kind,
+        "queue_filter": queue_filter_id,
+        "seq": seq,
+        "status": body["status"],
+        "reason": body["reason"],
+        "data_snapshot_time": body["data_snapshot_time"],
+        "fetched_at": body["fetched_at"],
+        "published_at": iso(published_at),
+        "poll_interval": body["poll_interval"],
+        "build": build,
+        "metrics": body["metrics"],
+        "groupings": body["groupings"],
+        "rows": body["rows"],
+        "totals": body["totals"],
+    }
+    if kind == "snapshot":
+        envelope["trends"] = trends or {}
+    else:
+        envelope["trend_points"] = points or {}
+    return envelope
+
+
+def waiting_message(queue_filter_id: int, *, published_at: datetime, build: str) -> dict[str, Any]:
+    """The snapshot a socket gets before the first poll of its queue filter."""
+    body: Body = {
+        "status": "stale",
+        "reason": WAITING_REASON,
+        "data_snapshot_time": None,
+        "fetched_at": None,
+        "poll_interval": None,
+        "metrics": [],
+        "groupings": [],
+        "rows": [],
+        "totals": {"values": {}, "levels": {}},
+    }
+    return message(
+        "snapshot",
+        queue_filter_id=queue_filter_id,
+        seq=0,
+        body=body,
+        published_at=published_at,
+        build=build,
+    )

@@ -1,0 +1,100 @@
+"""The snapshot store: a screen always gets a snapshot at once, numbered, never older than kept."""
+
+import json
+import time
+from collections.abc import Callable
+
+import pytest
+import redis
+
+from connectmetrics.snapshot_builder import TREND_BUCKET_MS, WAITING_REASON
+from connectmetrics.snapshots import LocalSnapshotStore, RedisSnapshotStore, SnapshotStore
+
+StoreFactory = Callable[[], SnapshotStore]
+
+
+@pytest.fixture(params=["redis", "local"])
+def make_store(request: pytest.FixtureRequest, settings: object) -> StoreFactory:
+    """Each call is one process's view of the store (Redis: another process's client)."""
+    if request.param == "local":
+        shared = LocalSnapshotStore()
+        return lambda: shared
+    url = request.getfixturevalue("redis_url")
+    setattr(settings, "REDIS_URL", url)  # noqa: B010 - the async client reads it
+    return lambda: RedisSnapshotStore(redis.Redis.from_url(url))
+
+
+def test_a_screen_gets_a_waiting_snapshot_before_the_first_poll(make_store: StoreFactory) -> None:
+    snapshot = json.loads(make_store().latest_text(3))
+    assert snapshot["type"] == "snapshot"
+    assert (snapshot["queue_filter"], snapshot["seq"], snapshot["rows"]) == (3, 0, [])
+    assert (snapshot["status"], snapshot["reason"]) == ("stale", WAITING_REASON)
+    assert snapshot["published_at"].endswith("Z")
+    assert snapshot["data_snapshot_time"] is None
+
+
+async def test_the_socket_side_reads_the_same_text_without_blocking(
+    make_store: StoreFactory,
+) -> None:
+    store = make_store()
+    assert json.loads(await store.alatest_text(3))["seq"] == 0
+    store.save(3, seq=1, snapshot_text='{"seq": 1}', good=None)
+    assert await make_store().alatest_text(3) == '{"seq": 1}'
+
+
+def test_seq_strictly_increases_across_processes(make_store: StoreFactory) -> None:
+    worker_a, worker_b = make_store(), make_store()
+    first = worker_a.next_seq(3)
+    assert [worker_b.next_seq(3), worker_a.next_seq(3)] == [first + 1, first + 2]
+    assert first >= 1 and worker_b.next_seq(4) >= 1
+
+
+def test_seq_keeps_going_up_after_a_restart_of_embedded_mode() -> None:
+    last = LocalSnapshotStore().next_seq(3)
+    time.sleep(0.01)  # a restart takes far longer; polls are at least a second apart
+    assert LocalSnapshotStore().next_seq(3) > last
+
+
+def test_seq_keeps_going_up_after_redis_lost_its_data(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    store = RedisSnapshotStore(client)
+    last = max(store.next_seq(3) for _ in range(3))
+    client.flushall()  # restarted without persistence, as in docker-compose
+    time.sleep(0.01)
+    assert RedisSnapshotStore(client).next_seq(3) > last
+
+
+def test_an_older_snapshot_never_replaces_a_newer_one(make_store: StoreFactory) -> None:
+    store = make_store()
+    assert store.save(3, seq=5, snapshot_text="five", good={"rows": [5]})
+    assert not make_store().save(3, seq=4, snapshot_text="four", good={"rows": [4]})
+    assert store.latest_text(3) == "five"
+    assert store.last_good(3) == {"rows": [5]}
+
+
+def test_the_last_good_numbers_outlive_failed_polls(make_store: StoreFactory) -> None:
+    store = make_store()
+    store.save(3, seq=1, snapshot_text="good", good={"rows": ["sales"]})
+    store.save(3, seq=2, snapshot_text="stale", good=None)
+    assert make_store().last_good(3) == {"rows": ["sales"]}
+    assert store.latest_text(3) == "stale"
+
+
+def test_trend_history_is_bounded_to_sixty_minutes(make_store: StoreFactory) -> None:
+    store = make_store()
+    start = 1_764_144_000_000
+    for step in range(300):  # 75 minutes of polls, two per bucket
+        bucket = start + (step // 2) * TREND_BUCKET_MS
+        store.add_trend_points(3, {"QUEUE=a": {"CONTACTS_IN_QUEUE": [bucket, step]}})
+    series = make_store().trends(3)["QUEUE=a"]["CONTACTS_IN_QUEUE"]
+    assert len(series) == 120
+    assert series[-1] == [start + 149 * TREND_BUCKET_MS, 299]
+    assert series[-1][0] - series[0][0] < 60 * 60 * 1000
+
+
+def test_points_older_than_the_history_are_refused(make_store: StoreFactory) -> None:
+    store = make_store()
+    newer, older = 1_764_144_030_000, 1_764_144_000_000
+    assert store.add_trend_points(3, {"QUEUE=a": {"CONTACTS_IN_QUEUE": [newer, 2]}})
+    assert store.add_trend_points(3, {"QUEUE=a": {"CONTACTS_IN_QUEUE": [older, 9]}}) is None
+    assert store.trends(3) == {"QUEUE=a": {"CONTACTS_IN_QUEUE": [[newer, 2]]}}
