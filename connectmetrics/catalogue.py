@@ -4,6 +4,7 @@ One place for each fact. Admin forms, the simulator, the metrics endpoint and
 the wallboard pages all read the names, units and console labels from here.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -42,9 +43,9 @@ class Metric:
     unit: Unit
     label: str
     description: str
-    # Whether adding the values of several rows gives a meaningful total
-    # (agents and contacts add up; the oldest contact's age is a maximum).
-    total: str  # "sum", "max" or "none"
+    # How rows combine into a total: "sum", "max" (the oldest contact) or "none".
+    # Whether a sum is true also depends on the grouping: see total_of().
+    total: str
     # Whether a larger value is worse for the contact centre (used as the
     # default direction of a new threshold).
     higher_is_worse: bool
@@ -142,6 +143,26 @@ NEXT_TOKEN_TTL_SECONDS = 300
 
 # The InstanceId the simulated contact centre answers to unless told otherwise.
 SIMULATED_INSTANCE_ID = "00000000-0000-4000-8000-000000000001"
+
+
+# Who a COUNT metric counts: an agent may serve many queues and channels but
+# has one routing profile; a waiting contact is in one queue and one channel.
+_COUNTS_CONTACTS = frozenset({"CONTACTS_IN_QUEUE", "CONTACTS_SCHEDULED"})
+_CONTACT_GROUPINGS = frozenset({Grouping.QUEUE, Grouping.CHANNEL})
+
+
+def total_of(name: str, groupings: Sequence[str]) -> str:
+    """How a column adds up over the rows of a grouping: "sum", "max" or "none".
+
+    Summing agents over queue rows would count an agent once per queue they
+    serve, so such a total is left out rather than shown wrong.
+    """
+    kind = METRICS[name].total
+    if kind != "sum" or len(groupings) == 0:
+        return kind
+    if name in _COUNTS_CONTACTS:
+        return "sum" if set(groupings) <= _CONTACT_GROUPINGS else "none"
+    return "sum" if list(groupings) == [Grouping.ROUTING_PROFILE] else "none"
 
 
 def label(name: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from connectmetrics.catalogue import METRICS, TREND_METRICS, Grouping, Unit
+from connectmetrics.catalogue import METRICS, TREND_METRICS, Grouping, Unit, total_of
 from connectmetrics.thresholds import Band, Level
 
 TREND_BUCKET_MS = 30_000
@@ -174,8 +174,10 @@ def build_rows(
     return rows
 
 
-def build_totals(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> dict[str, Any]:
-    """Totals per the catalogue (sum or max; "none" left out).
+def build_totals(
+    rows: Sequence[Mapping[str, Any]], metrics: Sequence[str], groupings: Sequence[str]
+) -> dict[str, Any]:
+    """Totals per the catalogue's total_of (sum or max; "none" left out).
 
     A total's level is the worst level in its column: the totals row turns
     critical when some row is, so a glance at it tells whether to look further.
@@ -183,7 +185,7 @@ def build_totals(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> d
     values: dict[str, float | int | None] = {}
     levels: dict[str, str] = {}
     for metric in metrics:
-        kind = METRICS[metric].total if metric in METRICS else "none"
+        kind = total_of(metric, groupings) if metric in METRICS else "none"
         if kind == "none":
             continue
         known = [r["values"][metric] for r in rows if r["values"].get(metric) is not None]
@@ -224,7 +226,7 @@ def ok_body(
         "metrics": metric_columns(metrics),
         "groupings": list(groupings),
         "rows": rows,
-        "totals": build_totals(rows, metrics),
+        "totals": build_totals(rows, metrics, groupings),
     }
 
 

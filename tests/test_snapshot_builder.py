@@ -127,11 +127,25 @@ def test_totals_follow_the_catalogue_and_show_the_worst_level_of_the_column() ->
         NAMES,
         [ThresholdRule("CONTACTS_IN_QUEUE", Band(2, 4, HIGHER))],
     )
-    totals = build_totals(rows, ["CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE", "ESTIMATED_WAIT_TIME"])
+    totals = build_totals(
+        rows, ["CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE", "ESTIMATED_WAIT_TIME"], ["QUEUE"]
+    )
     assert totals == {
         "values": {"CONTACTS_IN_QUEUE": 5, "OLDEST_CONTACT_AGE": 90.5},
         "levels": {"CONTACTS_IN_QUEUE": "critical"},
     }
+
+
+def test_agents_are_totalled_only_where_each_agent_is_in_one_row() -> None:
+    rows = [
+        {"values": {"AGENTS_ONLINE": 3, "CONTACTS_IN_QUEUE": 2}, "levels": {}},
+        {"values": {"AGENTS_ONLINE": 4, "CONTACTS_IN_QUEUE": 1}, "levels": {}},
+    ]
+    metrics = ["AGENTS_ONLINE", "CONTACTS_IN_QUEUE"]
+    # An agent serving both queues is in both queue rows: a sum would count them twice.
+    assert build_totals(rows, metrics, ["QUEUE"])["values"] == {"CONTACTS_IN_QUEUE": 3}
+    # An agent has exactly one routing profile; a queue may serve several profiles.
+    assert build_totals(rows, metrics, ["ROUTING_PROFILE"])["values"] == {"AGENTS_ONLINE": 7}
 
 
 def test_trend_rule_replaces_within_a_bucket_appends_across_and_keeps_sixty_minutes() -> None:
