@@ -318,4 +318,8 @@ class ApiToken(models.Model):
         return self.revoked_at is not None
 
     def may_read(self, instance: ConnectInstance) -> bool:
-        return self.all_instances or self.instances.filter(pk=instance.pk).exists()
+        # The join table alone answers it: every API request asks this.
+        allowed = ApiToken.instances.through.objects.filter(
+            apitoken_id=self.pk, connectinstance_id=instance.pk
+        )
+        return self.all_instances or allowed.exists()

@@ -32,6 +32,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from connectmetrics import rules
+from connectmetrics.api.cache import remember_poll
 from connectmetrics.backoff import backoff_state, fingerprint
 from connectmetrics.client import FetchResult, fetch_current_metrics
 from connectmetrics.governor import Governor, governor, prepaid_call
@@ -159,7 +160,7 @@ def poll_queue_filter(
             fetched = _fetch(queue_filter, request, gov)
         except UpstreamError as error:
             return _failed(poll, error, depends_on)
-        result = _succeeded(poll, fetched)
+        result = _succeeded(poll, request, fetched)
         log.info(
             "poll ok %s rows=%d calls=%d seq=%s in %.0f ms",
             where,
@@ -256,10 +257,12 @@ def _thresholds(queue_filter: QueueFilter) -> list[ThresholdRule]:
     ]
 
 
-def _succeeded(poll: _Poll, fetched: FetchResult) -> PollResult:
+def _succeeded(poll: _Poll, request: dict[str, Any], fetched: FetchResult) -> PollResult:
     queue_filter, store = poll.queue_filter, poll.store
     instance = queue_filter.instance
     fetched_at = timezone.now()
+    # Other tools asking the metrics endpoint for the same numbers get them from here.
+    remember_poll(instance, rules.canonical_request(request), fetched, fetched_at)
     backoff_state().clear(queue_filter.pk)
     ConnectInstance.objects.filter(pk=instance.pk).update(last_success_at=fetched_at)
     QueueFilter.objects.filter(pk=queue_filter.pk).update(

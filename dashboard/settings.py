@@ -71,9 +71,11 @@ TEMPLATES = [
     },
 ]
 
+# No persistent connections: under ASGI each request may run in a new thread, so
+# Django advises pooling in the database (or PgBouncer) instead.
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=0
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,6 +1,8 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("connectmetrics.api.urls")),
+    path("", include("dashboard.page_urls")),
 ]

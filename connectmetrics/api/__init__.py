@@ -1,0 +1,1 @@
+"""The metrics endpoint: GetCurrentMetricData's request, answered from the shared cache."""
