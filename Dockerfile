@@ -15,8 +15,10 @@ COPY templates ./templates
 COPY static ./static
 COPY bin ./bin
 COPY manage.py ./
+# Static files are collected with DEBUG off, as the server runs: only then is the manifest
+# of hashed names written, which the pages' {% static %} tags need.
 RUN pip install --no-compile . \
-    && DEBUG=1 python manage.py collectstatic --noinput \
+    && SECRET_KEY=collectstatic-only-not-used-at-run-time python manage.py collectstatic --noinput \
     && chown -R wallboard:wallboard /app
 
 USER wallboard

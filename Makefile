@@ -25,6 +25,21 @@ pytest: $(VENV)/.installed
 
 test: lint pytest
 
+# The slow fault tests (docs/reliability.md): a minute of throttling, Redis away for 20 s
+# under load, screens that read nothing, 1,000 screens dropped at once by a restart.
+.PHONY: chaos
+chaos: $(VENV)/.installed
+	$(BIN)/pytest -m chaos
+
+# The suite again on PostgreSQL: a server at 127.0.0.1:5432 that trusts the user postgres
+# (pytest-django creates and drops the database test_wallboard). Left out: the browser
+# tests, whose pages read the database through the same views the rest of the suite runs,
+# and the end-to-end tests, whose processes use a SQLite file of their own either way.
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/wallboard
+.PHONY: test-postgres
+test-postgres: $(VENV)/.installed
+	DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest -m "not chaos and not browser and not e2e"
+
 # --- Running it ------------------------------------------------------------------
 HOST ?= 127.0.0.1
 PORT ?= 8000

@@ -16,6 +16,12 @@ class Step:
     ok: bool
     detail: str
     permission: str = ""
+    # Why a call failed: only ACCESS_DENIED means the permission is missing.
+    outcome: Outcome | None = None
+
+    @property
+    def denied(self) -> bool:
+        return self.outcome is Outcome.ACCESS_DENIED and bool(self.permission)
 
 
 def _call(name: str, permission: str, call: Callable[[], Any]) -> Step:
@@ -27,7 +33,7 @@ def _call(name: str, permission: str, call: Callable[[], Any]) -> Step:
             detail = f"denied: {permission} is not allowed ({error.error_class}: {error.message})"
         else:
             detail = error.description
-        return Step(name, False, detail, permission)
+        return Step(name, False, detail, permission, error.outcome)
     return Step(name, True, "allowed", permission)
 
 

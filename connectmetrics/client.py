@@ -15,6 +15,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from django.conf import settings
 
+from connectmetrics import telemetry
 from connectmetrics.catalogue import MAX_RESULTS, Grouping
 from connectmetrics.governor import pace_client
 from connectmetrics.models import AccessMode, ConnectInstance
@@ -120,6 +121,7 @@ def client_for(instance: ConnectInstance) -> BaseClient:
             # Every call this client makes (polls, retries, the admin's checks)
             # spends the account's shared quota, so every call is governed.
             pace_client(client, instance.quota_key)
+            telemetry.watch_client(client, instance.pk)
             _clients[key] = client
         return client
 

@@ -30,10 +30,12 @@ def _claim() -> list[DuePoll]:
         close_old_connections()
 
 
-def _poll(queue_filter_id: int, resume_token: str | None) -> PollResult:
+def _poll(queue_filter_id: int, resume_token: str | None, turn_due_at: float | None) -> PollResult:
     close_old_connections()
     try:
-        return poll_queue_filter(queue_filter_id, publish=None, resume_token=resume_token)
+        return poll_queue_filter(
+            queue_filter_id, publish=None, resume_token=resume_token, turn_due_at=turn_due_at
+        )
     finally:
         close_old_connections()
 
@@ -82,10 +84,11 @@ class EmbeddedPoller:
     async def _poll_then_publish(self, queue_filter_id: int) -> None:
         loop = asyncio.get_running_loop()
         resume_token: str | None = None
+        turn_due_at: float | None = None
         while True:
             try:
                 result = await loop.run_in_executor(
-                    self._executor, _poll, queue_filter_id, resume_token
+                    self._executor, _poll, queue_filter_id, resume_token, turn_due_at
                 )
                 if result.update_text is not None:
                     await _publish(queue_filter_id, result.update_text)
@@ -95,5 +98,5 @@ class EmbeddedPoller:
             if result.step is not Step.DEFERRED or result.turn_in is None:
                 return
             # Like the Celery task: wait for this poll's turn of the quota, then resume it.
-            resume_token = result.resume_token
+            resume_token, turn_due_at = result.resume_token, result.turn_due_at
             await asyncio.sleep(result.turn_in)

@@ -14,9 +14,19 @@ over quota a poll is deferred to its turn, never sent early.
 `RedisGovernor` shares the buckets between processes through a Lua script that
 reads the clock with Redis TIME, so workers whose clocks disagree still agree
 on the bucket. `LocalGovernor` is the same algorithm for embedded mode.
+
+A turn is taken some time before its call is sent (a poll reads the database
+first; a deferred poll runs when a busy worker gets to it), so calls reach the
+account a little later than their turns, and a late one arrives bunched with
+the calls of the turns after it. Two rules keep the account's own bucket from
+ever seeing more than its quota, measured in tests/test_chaos_throttling.py:
+a turn is spent within TURN_LATENESS_TOKENS / rate seconds of being due or
+not at all (the call takes a new turn), and the governor's bucket holds that
+many tokens fewer than the account's, so the lateness it allows is absorbed.
 """
 
 import contextvars
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +36,13 @@ from typing import Any, Protocol
 
 import redis
 from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+
+# Tokens of the account's burst the governor keeps back, and so how late (in
+# turns: 1 / rate seconds each) a call may go out on the turn it took.
+TURN_LATENESS_TOKENS = 1
 
 
 class Governor(Protocol):
@@ -106,18 +123,27 @@ _local_lock = threading.Lock()
 def governor() -> Governor:
     """The governor for this process's mode (settings.EMBEDDED)."""
     global _local
+    burst = governed_burst()
     if settings.EMBEDDED:
         with _local_lock:
             if _local is None:
-                _local = LocalGovernor(
-                    settings.CONNECT_RATE_PER_SECOND, settings.CONNECT_RATE_BURST
-                )
+                _local = LocalGovernor(settings.CONNECT_RATE_PER_SECOND, burst)
             return _local
     from connectmetrics.redis_client import redis_client
 
-    return RedisGovernor(
-        redis_client(), settings.CONNECT_RATE_PER_SECOND, settings.CONNECT_RATE_BURST
-    )
+    return RedisGovernor(redis_client(), settings.CONNECT_RATE_PER_SECOND, burst)
+
+
+def governed_burst() -> int:
+    """The burst the governor hands out: the account's, less the tokens kept back for
+    calls that go out late on their turn (at least 1)."""
+    return max(1, settings.CONNECT_RATE_BURST - TURN_LATENESS_TOKENS)
+
+
+def turn_expired(due_at: float, now: float | None = None) -> bool:
+    """Whether a turn due at `due_at` (epoch seconds) is too late to send a call on."""
+    allowed = TURN_LATENESS_TOKENS / settings.CONNECT_RATE_PER_SECOND
+    return (time.time() if now is None else now) - due_at > allowed
 
 
 @dataclass
@@ -127,6 +153,7 @@ class _Allowance:
     governor: Governor
     key: str
     prepaid: int
+    due_at: float  # epoch seconds: when the prepaid turn came
 
 
 _allowance: contextvars.ContextVar[_Allowance | None] = contextvars.ContextVar(
@@ -135,13 +162,16 @@ _allowance: contextvars.ContextVar[_Allowance | None] = contextvars.ContextVar(
 
 
 @contextmanager
-def prepaid_call(gov: Governor, key: str) -> Iterator[None]:
+def prepaid_call(gov: Governor, key: str, due_at: float | None = None) -> Iterator[None]:
     """Within this block, the first GetCurrentMetricData attempt is already paid for.
 
-    The poll reserved that token and waited its turn; every further attempt
-    (next pages, botocore retries) reserves its own in `pace_client`'s hook.
+    The poll reserved that token and waited its turn, which came at `due_at`
+    (epoch seconds; default now); every further attempt (next pages, botocore
+    retries), and a first attempt whose turn has expired (`turn_expired`),
+    reserves its own in `pace_client`'s hook.
     """
-    reset = _allowance.set(_Allowance(gov, key, prepaid=1))
+    due = time.time() if due_at is None else due_at
+    reset = _allowance.set(_Allowance(gov, key, prepaid=1, due_at=due))
     try:
         yield
     finally:
@@ -163,7 +193,14 @@ def pace_client(client: Any, quota_key: str) -> None:
         allowance = _allowance.get()
         if allowance is not None and allowance.prepaid > 0:
             allowance.prepaid -= 1
-            return
+            if not turn_expired(allowance.due_at):
+                return
+            # Sent now, the call would arrive bunched with those of later turns.
+            log.info(
+                "quota turn of %s expired %.2f s before its call went out; taking a new one",
+                allowance.key,
+                time.time() - allowance.due_at,
+            )
         if allowance is not None:
             wait = allowance.governor.reserve(allowance.key)
         else:

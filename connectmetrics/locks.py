@@ -6,12 +6,18 @@ lock never frees the next poll's lock. The expiry frees the lock of a worker
 killed mid-poll (SIGKILL runs no cleanup) in time for the next interval.
 
 A poll waiting for its turn of the quota keeps its lock (`extend`) until it
-runs, so a filter never queues a second call behind its first.
+runs, so a filter never queues a second call behind its first. A poll that is
+fetching keeps its lock alive (`kept_alive`) however long the fetch takes
+(botocore's retries of a throttled call, a slow answer): the lock's expiry is
+for a dead poll, never a slow one.
 """
 
+import logging
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import redis
@@ -31,6 +37,8 @@ class PollLock(Protocol):
         """Keep the lock `ttl` seconds from now; True when it was still ours."""
         ...
 
+
+log = logging.getLogger(__name__)
 
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -104,6 +112,31 @@ class LocalPollLock:
     def _holds(self, queue_filter_id: int, token: str) -> bool:
         held = self._held.get(queue_filter_id)
         return held is not None and held[0] == token and held[1] > time.monotonic()
+
+
+@contextmanager
+def kept_alive(lock: PollLock, queue_filter_id: int, token: str, ttl: float) -> Iterator[None]:
+    """Hold the lock for as long as the block runs: it is extended to `ttl` every third of
+    `ttl`, so it still lapses within `ttl` of this process dying."""
+    done = threading.Event()
+
+    def keep() -> None:
+        while not done.wait(ttl / 3):
+            try:
+                if not lock.extend(queue_filter_id, token, ttl):
+                    return  # lost (a stall longer than ttl): the newer poll's result wins
+            except Exception:
+                # Redis is away: the lock lapses as a dead poll's would.
+                log.warning("cannot keep the poll lock of queue filter %s", queue_filter_id)
+                return
+
+    keeper = threading.Thread(target=keep, name=f"poll lock {queue_filter_id}", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        done.set()
+        keeper.join()
 
 
 _local = LocalPollLock()

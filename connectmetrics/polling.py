@@ -31,12 +31,12 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from connectmetrics import rules
+from connectmetrics import rules, telemetry
 from connectmetrics.api.cache import remember_poll
 from connectmetrics.backoff import backoff_state, fingerprint
 from connectmetrics.client import FetchResult, fetch_current_metrics
 from connectmetrics.governor import Governor, governor, prepaid_call
-from connectmetrics.locks import poll_lock
+from connectmetrics.locks import kept_alive, poll_lock
 from connectmetrics.models import ConnectInstance, Queue, QueueFilter, RoutingProfile
 from connectmetrics.outcomes import DESCRIPTIONS, Outcome, UpstreamError
 from connectmetrics.snapshot_builder import (
@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 Publisher = Callable[[int, str], None]
 
 # Outcomes a supervisor cannot wait out: someone has to change a setting.
-_NEEDS_ADMIN = {Outcome.NOT_FOUND, Outcome.ACCESS_DENIED, Outcome.INVALID_REQUEST}
+NEEDS_ADMIN = {Outcome.NOT_FOUND, Outcome.ACCESS_DENIED, Outcome.INVALID_REQUEST}
 
 
 class Step(StrEnum):
@@ -79,11 +79,13 @@ class PollResult:
     seq: int | None = None
     update_text: str | None = None
     calls: int = 0
-    # DEFERRED: run the poll again in `turn_in` seconds with this `resume_token`,
-    # and no later than `resume_by` seconds from now (when its lock lapses).
+    # DEFERRED: run the poll again in `turn_in` seconds with this `resume_token`
+    # and `turn_due_at` (epoch seconds: when its turn of the quota comes), and no
+    # later than `resume_by` seconds from now (when its lock lapses).
     turn_in: float | None = None
     resume_token: str | None = None
     resume_by: float | None = None
+    turn_due_at: float | None = None
 
 
 def publish_to_screens(queue_filter_id: int, text: str) -> None:
@@ -94,7 +96,8 @@ def publish_to_screens(queue_filter_id: int, text: str) -> None:
 
 
 def lock_ttl(interval: int) -> float:
-    """Long enough for a poll, short enough that a killed worker's lock is gone by the next slot."""
+    """Short enough that a killed worker's lock is gone by the next slot (a running poll
+    keeps extending its lock: connectmetrics.locks.kept_alive)."""
     return interval - min(1.0, interval / 4)
 
 
@@ -103,12 +106,14 @@ def poll_queue_filter(
     *,
     publish: Publisher | None = publish_to_screens,
     resume_token: str | None = None,
+    turn_due_at: float | None = None,
 ) -> PollResult:
     """Poll one queue filter once.
 
     `publish=None` leaves publishing to the caller (embedded mode publishes
     `result.update_text` from its event loop). `resume_token` resumes a DEFERRED
-    poll at its turn: its lock and quota token are already held.
+    poll at its turn (due at `turn_due_at`; default now): its lock and quota
+    token are already held.
     """
     queue_filter = QueueFilter.objects.select_related("instance").filter(pk=queue_filter_id).first()
     lock = poll_lock()
@@ -132,6 +137,8 @@ def poll_queue_filter(
         request = queue_filter.to_request()
         depends_on = fingerprint(_connection_settings(instance), request)
         gov = governor()
+        if turn_due_at is None:
+            turn_due_at = time.time()
         if resume_token is None:
             rest = backoff_state().get(queue_filter_id)
             resting = rest.remaining(time.time(), depends_on) if rest is not None else 0.0
@@ -141,6 +148,7 @@ def poll_queue_filter(
                 )
                 return PollResult(queue_filter_id, Step.RESTING)
             turn_in = gov.reserve(instance.quota_key)
+            turn_due_at = time.time() + turn_in
             if turn_in > 0:
                 keep_lock = lock.extend(queue_filter_id, token, turn_in + ttl)
                 _log_deferral(instance, turn_in, where)
@@ -150,6 +158,7 @@ def poll_queue_filter(
                     turn_in=turn_in,
                     resume_token=token,
                     resume_by=turn_in + ttl,
+                    turn_due_at=turn_due_at,
                 )
         # Numbered as the fetch starts: should this poll outlive its lock and finish
         # after a newer one, its older numbers are dropped rather than shown.
@@ -157,7 +166,8 @@ def poll_queue_filter(
         poll.seq = poll.store.next_seq(queue_filter_id)
         started = time.monotonic()
         try:
-            fetched = _fetch(queue_filter, request, gov)
+            with kept_alive(lock, queue_filter_id, token, ttl):
+                fetched = _fetch(queue_filter, request, gov, turn_due_at)
         except UpstreamError as error:
             return _failed(poll, error, depends_on)
         result = _succeeded(poll, request, fetched)
@@ -224,7 +234,9 @@ def _connection_settings(instance: ConnectInstance) -> list[object]:
     ]
 
 
-def _fetch(queue_filter: QueueFilter, request: dict[str, Any], gov: Governor) -> FetchResult:
+def _fetch(
+    queue_filter: QueueFilter, request: dict[str, Any], gov: Governor, turn_due_at: float
+) -> FetchResult:
     instance = queue_filter.instance
     violations = rules.check_request({**request, "InstanceId": instance.instance_id})
     if violations:
@@ -235,7 +247,10 @@ def _fetch(queue_filter: QueueFilter, request: dict[str, Any], gov: Governor) ->
             "; ".join(f"{v.field}: {v.message}" if v.field else v.message for v in violations),
         )
     expected = list(queue_filter.queues.values_list("queue_id", flat=True))
-    with prepaid_call(gov, instance.quota_key):
+    with (
+        prepaid_call(gov, instance.quota_key, turn_due_at),
+        telemetry.within_poll(queue_filter.pk),
+    ):
         return fetch_current_metrics(instance, request, expected_queue_ids=expected)
 
 
@@ -261,6 +276,7 @@ def _succeeded(poll: _Poll, request: dict[str, Any], fetched: FetchResult) -> Po
     queue_filter, store = poll.queue_filter, poll.store
     instance = queue_filter.instance
     fetched_at = timezone.now()
+    telemetry.count_poll(instance.pk, queue_filter.pk, failure=None)
     # Other tools asking the metrics endpoint for the same numbers get them from here.
     remember_poll(instance, rules.canonical_request(request), fetched, fetched_at)
     backoff_state().clear(queue_filter.pk)
@@ -298,7 +314,7 @@ def supervisor_reason(outcome: Outcome, last_good: Body | None) -> str:
     """What the screens say about a failed poll, e.g. "Amazon Connect is throttling
     requests; showing the numbers from 14:03:22"."""
     reason = DESCRIPTIONS[outcome]
-    if outcome in _NEEDS_ADMIN:
+    if outcome in NEEDS_ADMIN:
         reason += "; an administrator needs to check the Connect settings"
     shown = last_good and (last_good.get("data_snapshot_time") or last_good.get("fetched_at"))
     if shown:
@@ -311,6 +327,7 @@ def _failed(poll: _Poll, error: UpstreamError, depends_on: str) -> PollResult:
     queue_filter, store = poll.queue_filter, poll.store
     instance = queue_filter.instance
     now = timezone.now()
+    telemetry.count_poll(instance.pk, queue_filter.pk, failure=error.outcome)
     rest = backoff_state().record_failure(
         queue_filter.pk, error.outcome, instance.poll_interval, depends_on
     )

@@ -2,7 +2,10 @@
 
 redis-py pools notice a fork and reconnect in the child, so one sync client per
 URL is safe in Celery's prefork workers. asyncio connections belong to the
-event loop that opened them, so the async client is kept per loop.
+event loop that opened them, so the async client is kept per loop. Its pool
+makes a caller wait for a free connection rather than fail: when a restart
+brings a thousand screens back at once, their snapshot reads queue up for a
+moment instead of closing sockets with "Too many connections".
 """
 
 import asyncio
@@ -27,6 +30,9 @@ _TIMEOUTS: dict[str, Any] = {
     "socket_connect_timeout": 2,
     "health_check_interval": 15,
 }
+# Connections of a web process's async pool, and how long a read waits for one.
+ASYNC_CONNECTIONS = 100
+ASYNC_CONNECTION_WAIT = 5
 
 
 def redis_client() -> "redis.Redis[Any]":
@@ -45,6 +51,9 @@ def async_redis_client() -> "redis.asyncio.Redis[Any]":
     url = settings.REDIS_URL
     entry = _async_clients.get(loop)
     if entry is None or entry[0] != url:
-        entry = (url, redis.asyncio.Redis.from_url(url, **_TIMEOUTS))
+        pool: redis.asyncio.BlockingConnectionPool = redis.asyncio.BlockingConnectionPool.from_url(
+            url, max_connections=ASYNC_CONNECTIONS, timeout=ASYNC_CONNECTION_WAIT, **_TIMEOUTS
+        )
+        entry = (url, redis.asyncio.Redis(connection_pool=pool))
         _async_clients[loop] = entry
     return entry[1]

@@ -5,9 +5,17 @@ due slot of each queue filter (connectmetrics.schedule) and enqueues one
 `poll_queue_filter_task` per claim, with `expires` of one interval: a poll that
 waited in a backlog longer than that is dropped by the worker, never run late,
 because the next interval's poll is already on its way. Tasks carry IDs only.
+
+`PromptReconnectConsumer` is the worker's consumer (settings.CELERY_WORKER_CONSUMER):
+after losing Redis it tries again every second, so polls resume within a second or two
+of Redis returning.
 """
 
+import functools
+from typing import Any
+
 from celery import shared_task
+from celery.worker.consumer import Consumer
 
 from connectmetrics.polling import Step, poll_queue_filter
 from connectmetrics.schedule import claim_due_polls, slot_claims
@@ -23,14 +31,40 @@ def dispatch_due_polls() -> int:
 
 
 @shared_task(name="connectmetrics.poll_queue_filter", ignore_result=True)
-def poll_queue_filter_task(queue_filter_id: int, resume_token: str | None = None) -> str:
+def poll_queue_filter_task(
+    queue_filter_id: int, resume_token: str | None = None, turn_due_at: float | None = None
+) -> str:
     """Poll one queue filter; when it must wait for its turn of the quota, enqueue its
     resumption for that moment (it keeps its lock and its reserved token meanwhile)."""
-    result = poll_queue_filter(queue_filter_id, resume_token=resume_token)
+    result = poll_queue_filter(queue_filter_id, resume_token=resume_token, turn_due_at=turn_due_at)
     if result.step is Step.DEFERRED:
         poll_queue_filter_task.apply_async(
-            (queue_filter_id, result.resume_token),
+            (queue_filter_id, result.resume_token, result.turn_due_at),
             countdown=result.turn_in,
             expires=result.resume_by,
         )
     return result.step.value
+
+
+# Seconds between attempts to reach a lost broker.
+RECONNECT_SECONDS = 1
+
+
+class PromptReconnectConsumer(Consumer):
+    """Celery's worker consumer, reconnecting to a lost broker every second.
+
+    Celery's own waits 2, 4, 6 ... up to 30 s between attempts (kombu's defaults, which
+    it does not let settings change), so after Redis restarts the screens could go a
+    further 10-30 s without a poll. One connection attempt a second to the project's
+    own Redis costs nothing. Attempts go on for as long as Redis is away: past
+    broker_connection_max_retries the consumer starts its attempts over.
+    """
+
+    def ensure_connected(self, conn: Any) -> Any:
+        conn.ensure_connection = functools.partial(
+            conn.ensure_connection,
+            interval_start=RECONNECT_SECONDS,
+            interval_step=0,
+            interval_max=RECONNECT_SECONDS,
+        )
+        return super().ensure_connected(conn)

@@ -6,6 +6,7 @@ poller inside the web process. With REDIS_URL it runs the full topology: Celery
 worker and beat poll into Redis, and every web process pushes from there.
 """
 
+import hashlib
 from pathlib import Path
 
 import dj_database_url
@@ -25,8 +26,21 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
-# A build identifier: pages reload themselves when the server's build changes.
-BUILD_ID = env_str("BUILD_ID", "dev")
+
+
+def _code_fingerprint() -> str:
+    """A short hash of the shipped pages' code, so a deploy changes the build by itself."""
+    digest = hashlib.sha256()
+    for path in sorted((BASE_DIR / "static").rglob("*")) + sorted(
+        (BASE_DIR / "templates").rglob("*")
+    ):
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+# A build identifier: open pages reload themselves when the server's build changes.
+BUILD_ID = env_str("BUILD_ID") or _code_fingerprint()
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -42,6 +56,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /metrics for probes inside the deployment, ahead of the host check
+    # and the HTTPS redirect (dashboard/probes.py says why that is safe).
+    "dashboard.probes.probe_middleware",
     "django.middleware.security.SecurityMiddleware",
     "dashboard.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -95,7 +112,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic puts the files the server serves (the image collects them at build).
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -111,16 +129,15 @@ STORAGES = {
 REDIS_URL = env_url("REDIS_URL", ("redis", "rediss", "unix"))
 EMBEDDED = not REDIS_URL
 
+# Each web process subscribes once per group and fans out to its sockets itself
+# (dashboard/fanout.py). The Redis layer was chosen by measurement with
+# bench/fanout.py: see docs/performance.md.
+REDIS_CHANNEL_LAYER = "channels_redis.pubsub.RedisPubSubChannelLayer"
 CHANNEL_LAYERS: dict[str, dict[str, object]]
 if EMBEDDED:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 else:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
-        }
-    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": REDIS_CHANNEL_LAYER, "CONFIG": {"hosts": [REDIS_URL]}}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
@@ -128,6 +145,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Back to polling within a second or two of Redis returning (connectmetrics/tasks.py).
+CELERY_WORKER_CONSUMER = "connectmetrics.tasks:PromptReconnectConsumer"
 
 # --- Polling ------------------------------------------------------------------
 # Upstream quota per AWS account and Region (GetCurrentMetricData): 5/s, burst 8.
@@ -145,19 +164,56 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Opt-in, for deployments whose HTTPS ends at this server or a proxy that does not redirect.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Opt-in: trust X-Forwarded-Proto, only behind a proxy that sets it on every request.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SECURE_PROXY_SSL_HEADER", False) else None
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# HSTS preloading is asked for a whole registrable domain by its owner, and a
+# wallboard lives on one host of the contact centre's domain: that choice is not
+# this app's to make, so check --deploy does not nag for it (SECURE_HSTS_PRELOAD
+# stays available).
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# /metrics: a bearer token, and/or the addresses allowed without one (dashboard/probes.py).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "line"}},
+    # One line per event (tracebacks folded onto it), to stdout, for docker logs and the like.
+    "formatters": {
+        "line": {
+            "class": "dashboard.logformat.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": "line",
+            "stream": "ext://sys.stdout",
+        }
+    },
     "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
-    # Celery logs several lines per task and per beat tick; the poller logs one per event.
     "loggers": {
-        name: {"level": "WARNING"}
-        for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")
+        # Celery logs several lines per task and per beat tick; the poller logs one per event.
+        **{
+            name: {"level": "WARNING"}
+            for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")
+        },
+        # uvicorn set up its own handler (to stderr, in its own format) before Django
+        # started: its lines go the same way as everyone else's.
+        "uvicorn": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        # Never an access log: a TV's socket URL carries its display token (bin/web).
+        "uvicorn.access": {"handlers": [], "propagate": False},
     },
 }
+LOGGING_CONFIG = "dashboard.logformat.configure"

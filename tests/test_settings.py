@@ -11,7 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "REDIS_URL"}}
+    # The suite's own DATABASE_URL (PostgreSQL in `make test-postgres`) is not a default.
+    unset = {"DEBUG", "SECRET_KEY", "REDIS_URL", "DATABASE_URL"}
+    base = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [
             sys.executable,

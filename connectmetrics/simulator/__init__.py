@@ -8,13 +8,23 @@ See docs/simulator.md.
 """
 
 from connectmetrics.simulator.centre import SimulatedCentre, simulated_client
-from connectmetrics.simulator.faults import CONTROL_URL_ENV, Faults, call_counts, reset, set_faults
+from connectmetrics.simulator.faults import (
+    CONTROL_URL_ENV,
+    Faults,
+    LoggedCall,
+    call_counts,
+    call_log,
+    reset,
+    set_faults,
+)
 
 __all__ = [
     "CONTROL_URL_ENV",
     "Faults",
+    "LoggedCall",
     "SimulatedCentre",
     "call_counts",
+    "call_log",
     "reset",
     "set_faults",
     "simulated_client",

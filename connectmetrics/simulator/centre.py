@@ -21,7 +21,13 @@ from connectmetrics import catalogue, rules
 from connectmetrics.simulator import activity
 from connectmetrics.simulator.answer import compute_rows
 from connectmetrics.simulator.errors import ApiError
-from connectmetrics.simulator.faults import CONTROL_URL_ENV, Control, Faults, RedisControl
+from connectmetrics.simulator.faults import (
+    CONTROL_URL_ENV,
+    Control,
+    Faults,
+    LoggedCall,
+    RedisControl,
+)
 from connectmetrics.simulator.tokens import Token, TokenCodec
 from connectmetrics.simulator.topology import Topology, build_topology
 from connectmetrics.simulator.wire import WireHandler
@@ -170,6 +176,10 @@ class SimulatedCentre:
     def call_counts(self) -> dict[str, int]:
         """Calls received per operation (faulted ones included)."""
         return self.control.call_counts()
+
+    def call_log(self) -> list[LoggedCall]:
+        """When each recent call arrived, and from which process, oldest first."""
+        return self.control.call_log()
 
     def snapshot(self, at: float | None = None) -> activity.Snapshot:
         """The centre's state at ``at`` (default: now by its clock)."""

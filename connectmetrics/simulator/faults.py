@@ -7,15 +7,21 @@ Two ways to control a simulated centre:
 - Across processes: a Redis hash per instance holds the faults and another the
   call counts, so a test can throttle a Celery worker it started and count the
   calls that worker made. Each call costs one round trip: HINCRBY of its
-  counter and HGETALL of the faults, pipelined.
+  counter, HGETALL of the faults and the call log's append, pipelined.
+
+Both also keep a call log: when each of the last CALL_LOG_SIZE calls arrived
+and from which process, so a test can count the calls in any second (the
+account's quota is per second) or find the process making a call.
 
 Rates are not random: the n-th call of an operation is hit when
 floor(n * rate) > floor((n - 1) * rate), so a rate of 0.5 hits every second
 call, 0.25 every fourth, 1 (or True) every call, the same in every run.
 """
 
+import os
 import threading
-from collections import Counter
+import time
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from math import floor
@@ -28,6 +34,29 @@ from connectmetrics.simulator.errors import ApiError
 CONTROL_URL_ENV = "CONNECT_SIMULATOR_CONTROL_URL"
 _RATES = ("throttle", "internal_error")
 _FLAGS = ("access_denied", "not_found")
+# Calls kept in the call log; older ones are dropped (an hour of a busy account's quota).
+CALL_LOG_SIZE = 20_000
+
+
+@dataclass(frozen=True)
+class LoggedCall:
+    """One call as the centre received it: the operation, when (epoch seconds), from which pid."""
+
+    operation: str
+    at: float
+    pid: int
+
+    def encode(self) -> str:
+        return f"{self.operation} {self.at:.6f} {self.pid}"
+
+    @classmethod
+    def decode(cls, raw: bytes | str) -> "LoggedCall":
+        operation, at, pid = (raw.decode() if isinstance(raw, bytes) else raw).split(" ")
+        return cls(operation, float(at), int(pid))
+
+
+def _arrived(operation: str) -> LoggedCall:
+    return LoggedCall(operation, time.time(), os.getpid())
 
 
 @dataclass
@@ -48,6 +77,9 @@ class Faults:
     not_found: bool = False
     # What the centre received, per operation (only when controlled in process).
     calls: Counter[str] = field(default_factory=Counter, init=False, compare=False)
+    log: deque[LoggedCall] = field(
+        default_factory=lambda: deque(maxlen=CALL_LOG_SIZE), init=False, compare=False, repr=False
+    )
     _lock: threading.Lock = field(
         default_factory=threading.Lock, init=False, compare=False, repr=False
     )
@@ -59,18 +91,25 @@ class Faults:
         """Count one call; its number (per operation, from 1) and the faults now."""
         with self._lock:
             self.calls[operation] += 1
+            self.log.append(_arrived(operation))
             return self.calls[operation], self
 
     def call_counts(self) -> dict[str, int]:
         with self._lock:
             return dict(self.calls)
 
+    def call_log(self) -> list[LoggedCall]:
+        """The last CALL_LOG_SIZE calls received, oldest first."""
+        with self._lock:
+            return list(self.log)
+
     def reset(self) -> None:
-        """No faults and no calls counted."""
+        """No faults and no calls counted or logged."""
         with self._lock:
             for name in (*_RATES, "latency", *_FLAGS):
                 setattr(self, name, False if name in _FLAGS else 0.0)
             self.calls.clear()
+            self.log.clear()
 
     def fault_for(self, call_number: int) -> ApiError | None:
         """The error the call numbered ``call_number`` gets, if any."""
@@ -132,6 +171,8 @@ class Control(Protocol):
 
     def call_counts(self) -> dict[str, int]: ...
 
+    def call_log(self) -> list[LoggedCall]: ...
+
 
 def faults_key(instance_id: str) -> str:
     return f"connect-simulator:{instance_id}:faults"
@@ -139,6 +180,10 @@ def faults_key(instance_id: str) -> str:
 
 def calls_key(instance_id: str) -> str:
     return f"connect-simulator:{instance_id}:calls"
+
+
+def log_key(instance_id: str) -> str:
+    return f"connect-simulator:{instance_id}:log"
 
 
 _connections: dict[str, redis.Redis] = {}
@@ -168,7 +213,9 @@ class RedisControl:
             pipe = _redis(self.url).pipeline(transaction=False)
             pipe.hincrby(calls_key(self.instance_id), operation, 1)
             pipe.hgetall(faults_key(self.instance_id))
-            number, raw = pipe.execute()
+            pipe.rpush(log_key(self.instance_id), _arrived(operation).encode())
+            pipe.ltrim(log_key(self.instance_id), -CALL_LOG_SIZE, -1)
+            number, raw, _, _ = pipe.execute()
             return int(number), Faults.from_settings(raw)
         except (redis.RedisError, ValueError) as error:
             # The centre cannot know what it should do: say so, as a 500
@@ -180,6 +227,9 @@ class RedisControl:
 
     def call_counts(self) -> dict[str, int]:
         return call_counts(self.url, self.instance_id)
+
+    def call_log(self) -> list[LoggedCall]:
+        return call_log(self.url, self.instance_id)
 
 
 def set_faults(redis_url: str, instance_id: str, **faults: Any) -> None:
@@ -204,6 +254,12 @@ def call_counts(redis_url: str, instance_id: str) -> dict[str, int]:
     }
 
 
+def call_log(redis_url: str, instance_id: str) -> list[LoggedCall]:
+    """The last CALL_LOG_SIZE calls received by every centre controlled by this Redis,
+    in the order they arrived."""
+    return [LoggedCall.decode(raw) for raw in _redis(redis_url).lrange(log_key(instance_id), 0, -1)]
+
+
 def reset(redis_url: str, instance_id: str) -> None:
-    """No faults and no calls counted."""
-    _redis(redis_url).delete(faults_key(instance_id), calls_key(instance_id))
+    """No faults and no calls counted or logged."""
+    _redis(redis_url).delete(faults_key(instance_id), calls_key(instance_id), log_key(instance_id))

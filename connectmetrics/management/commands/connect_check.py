@@ -6,6 +6,7 @@ from django.db.models import Q
 from connectmetrics.access_check import check_access
 from connectmetrics.iam import policy
 from connectmetrics.models import ConnectInstance
+from connectmetrics.outcomes import Outcome
 
 
 class Command(BaseCommand):
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         for step in steps:
             mark = self.style.SUCCESS("ok  ") if step.ok else self.style.ERROR("FAIL")
             self.stdout.write(f"{mark} {step.name}: {step.detail}")
-        missing = [s.permission for s in steps if not s.ok and s.permission]
+        missing = [step.permission for step in steps if step.denied]
         if not all(step.ok for step in steps):
             if missing:
                 self.stdout.write(
@@ -36,5 +37,11 @@ class Command(BaseCommand):
                     "everything the wallboard needs:\n"
                 )
                 self.stdout.write(policy(instance.instance_arn))
+            if any(step.outcome is Outcome.NOT_FOUND for step in steps):
+                self.stdout.write(
+                    f"\nAmazon Connect has no instance {instance.instance_id} in "
+                    f"{instance.region} for these credentials: check the instance's ID or ARN, "
+                    "its Region, and the AWS account the credentials belong to."
+                )
             raise CommandError(f"{instance.name} cannot be polled yet; see above.")
         self.stdout.write(self.style.SUCCESS(f"{instance.name} is ready to be polled."))

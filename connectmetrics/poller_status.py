@@ -1,0 +1,107 @@
+"""How the poller is doing, per Connect instance and queue filter, in words for an admin.
+
+Built from what the poll records in the database (last good poll, last error
+in words), its rest after failures (connectmetrics.backoff) and the last
+hour's telemetry. Reading Redis may fail (Redis restarting): the status then
+says what it could not read instead of failing the admin page.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import redis
+from django.utils import timezone
+
+from connectmetrics import telemetry
+from connectmetrics.backoff import backoff_state
+from connectmetrics.models import ConnectInstance, QueueFilter
+from connectmetrics.telemetry import Tally, What
+
+UNKNOWN = "unknown: Redis does not answer"
+
+
+@dataclass(frozen=True)
+class PollerStatus:
+    state: str  # "Polling", "Failing", "Not polled yet", "Disabled"
+    failing: bool
+    last_good_poll: datetime | None
+    last_error: str  # the outcome in words with AWS's error class and message; "" if none
+    last_error_at: datetime | None
+    resting_until: datetime | None = None
+    rest_unknown: bool = False
+    calls_last_hour: int | None = None  # None: could not be read
+    throttles_last_hour: int | None = None
+
+    @property
+    def summary(self) -> str:
+        if self.resting_until is not None:
+            return (
+                f"{self.state}; next poll after {timezone.localtime(self.resting_until):%H:%M:%S}"
+            )
+        if self.rest_unknown:
+            return f"{self.state}; next poll {UNKNOWN}"
+        return self.state
+
+
+def read_last_hour() -> Tally | None:
+    try:
+        return telemetry.last_hour()
+    except redis.RedisError:
+        return None
+
+
+def _state(enabled: bool, failing: bool, last_good: datetime | None) -> str:
+    if not enabled:
+        return "Disabled"
+    if failing:
+        return "Failing"
+    return "Polling" if last_good is not None else "Not polled yet"
+
+
+def queue_filter_status(queue_filter: QueueFilter, tally: Tally | None) -> PollerStatus:
+    failing = bool(queue_filter.last_error_message)
+    resting_until, rest_unknown = None, False
+    if failing:
+        try:
+            rest = backoff_state().get(queue_filter.pk)
+        except redis.RedisError:
+            rest_unknown = True
+        else:
+            if rest is not None and rest.until > datetime.now(UTC).timestamp():
+                resting_until = datetime.fromtimestamp(rest.until, UTC)
+    enabled = queue_filter.enabled and queue_filter.instance.enabled
+    return PollerStatus(
+        state=_state(enabled, failing, queue_filter.last_success_at),
+        failing=failing,
+        last_good_poll=queue_filter.last_success_at,
+        last_error=queue_filter.last_error_message,
+        last_error_at=queue_filter.last_polled_at if failing else None,
+        resting_until=resting_until,
+        rest_unknown=rest_unknown,
+        calls_last_hour=tally.of_queue_filter(What.UPSTREAM_CALLS, queue_filter.pk)
+        if tally
+        else None,
+        throttles_last_hour=tally.of_queue_filter(What.THROTTLES, queue_filter.pk)
+        if tally
+        else None,
+    )
+
+
+def instance_status(instance: ConnectInstance, tally: Tally | None) -> PollerStatus:
+    """The instance's last outcome (any of its filters' polls, or the admin's checks)."""
+    error_at, success_at = instance.last_error_at, instance.last_success_at
+    failing = error_at is not None and (success_at is None or error_at > success_at)
+    last_error = ""
+    if error_at is not None:
+        last_error = instance.last_error_message
+        if instance.last_error_class and instance.last_error_class not in last_error:
+            last_error = f"{instance.last_error_class}: {last_error}"
+    return PollerStatus(
+        state=_state(instance.enabled, failing, success_at),
+        failing=failing,
+        last_good_poll=success_at,
+        last_error=last_error,
+        last_error_at=error_at,
+        calls_last_hour=tally.of_instance(What.UPSTREAM_CALLS, instance.pk) if tally else None,
+        throttles_last_hour=tally.of_instance(What.THROTTLES, instance.pk) if tally else None,
+    )

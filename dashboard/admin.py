@@ -1,0 +1,205 @@
+"""Admin for wallboards and their display tokens.
+
+A display token's value is shown once, in the message after it is made, as
+the TV URL to open; only its hash is stored and nobody can type one in.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from connectmetrics.catalogue import METRIC_NAMES
+from connectmetrics.models import METRIC_CHOICES
+from dashboard.models import DisplayToken, Wallboard
+
+
+def tv_url(request: HttpRequest, wallboard: Wallboard, raw_token: str) -> str:
+    path = reverse("wallboard-tv", args=[wallboard.slug])
+    return request.build_absolute_uri(f"{path}?token={raw_token}")
+
+
+def announce_token(request: HttpRequest, token: DisplayToken, raw: str) -> None:
+    messages.success(
+        request,
+        format_html(
+            "Display token “{}” made. Open this URL on the screen; it is shown only "
+            "this once: <code>{}</code>",
+            token.label,
+            tv_url(request, token.wallboard, raw),
+        ),
+    )
+
+
+class WallboardForm(forms.ModelForm):
+    columns = forms.MultipleChoiceField(
+        choices=METRIC_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Shown in this order. Only metrics its queue filter fetches can be shown; "
+        "after choosing another queue filter, save to choose from its metrics.",
+    )
+
+    class Meta:
+        model = Wallboard
+        fields = [
+            "title",
+            "slug",
+            "queue_filter",
+            "columns",
+            "layout",
+            "theme",
+            "ticker",
+            "sound_on_critical",
+            "rotation",
+            "rotation_seconds",
+            "viewers",
+            "viewer_groups",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        wallboard = self.instance
+        if wallboard.queue_filter_id:
+            offered = set(wallboard.queue_filter.metrics) | set(wallboard.columns or ())
+            self.fields["columns"].choices = [
+                (name, label) for name, label in METRIC_CHOICES if name in offered
+            ]
+        if wallboard.pk:
+            rotation = self.fields["rotation"]
+            assert isinstance(rotation, forms.ModelMultipleChoiceField)
+            rotation.queryset = Wallboard.objects.exclude(pk=wallboard.pk)
+
+    def clean_columns(self) -> list[str]:
+        chosen = set(self.cleaned_data["columns"])
+        return [name for name in METRIC_NAMES if name in chosen]
+
+
+class DisplayTokenInline(admin.TabularInline):
+    model = DisplayToken
+    extra = 0
+    fields = ["label", "prefix", "created_at", "last_seen_at", "revoked_at"]
+    readonly_fields = ["prefix", "created_at", "last_seen_at", "revoked_at"]
+    verbose_name = "display token"
+    verbose_name_plural = "Display tokens (a new one shows its TV URL once, after saving)"
+
+
+@admin.register(Wallboard)
+class WallboardAdmin(admin.ModelAdmin):
+    form = WallboardForm
+    inlines = [DisplayTokenInline]
+    list_display = ["title", "slug", "queue_filter", "layout", "theme", "column_count", "views"]
+    list_filter = ["layout", "theme", "queue_filter"]
+    search_fields = ["title", "slug", "ticker"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["rotation", "viewers", "viewer_groups"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "queue_filter", "columns"]}),
+        ("Look", {"fields": ["layout", "theme", "ticker", "sound_on_critical"]}),
+        ("TV rotation", {"fields": ["rotation", "rotation_seconds"]}),
+        (
+            "Who may view it",
+            {
+                "fields": ["viewers", "viewer_groups"],
+                "description": "Staff see every wallboard. TVs use display tokens instead.",
+            },
+        ),
+    ]
+
+    @admin.display(description="Columns")
+    def column_count(self, obj: Wallboard) -> int:
+        return len(obj.columns)
+
+    @admin.display(description="Open")
+    def views(self, obj: Wallboard) -> str:
+        return format_html(
+            '<a href="{}" target="_blank">Supervisor view</a> · '
+            '<a href="{}" target="_blank">TV view</a>',
+            reverse("wallboard-supervisor", args=[obj.slug]),
+            reverse("wallboard-tv", args=[obj.slug]),
+        )
+
+    def save_formset(
+        self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool
+    ) -> None:
+        if formset.model is not DisplayToken:
+            super().save_formset(request, form, formset, change)
+            return
+        for token in formset.save(commit=False):
+            if token.pk is None:
+                made, raw = DisplayToken.issue(form.instance, token.label)
+                announce_token(request, made, raw)
+            else:
+                token.save()
+        for token in formset.deleted_objects:
+            token.delete()
+
+
+class RevokedFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("active", "Active"), ("revoked", "Revoked")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[DisplayToken]
+    ) -> QuerySet[DisplayToken]:
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+@admin.register(DisplayToken)
+class DisplayTokenAdmin(admin.ModelAdmin):
+    list_display = [
+        "label",
+        "wallboard",
+        "prefix_shown",
+        "created_at",
+        "last_seen_at",
+        "revoked_at",
+    ]
+    list_filter = [RevokedFilter, "wallboard"]
+    search_fields = ["label", "prefix", "wallboard__title"]
+    actions = ["revoke"]
+    fields = ["wallboard", "label", "prefix", "created_at", "last_seen_at", "revoked_at"]
+    readonly_fields = ["prefix", "created_at", "last_seen_at", "revoked_at"]
+
+    @admin.display(description="Token starts", ordering="prefix")
+    def prefix_shown(self, obj: DisplayToken) -> str:
+        return f"{obj.prefix}…"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is not None:
+            return ["wallboard", *self.readonly_fields]
+        return list(self.readonly_fields)
+
+    def save_model(
+        self, request: HttpRequest, obj: DisplayToken, form: forms.ModelForm, change: bool
+    ) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        made, raw = DisplayToken.issue(obj.wallboard, obj.label)
+        # The admin carries on with `obj` (its log entry, its redirect).
+        obj.pk = made.pk
+        obj.refresh_from_db()
+        announce_token(request, made, raw)
+
+    @admin.action(description="Revoke (closes the screens using them at once)")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[DisplayToken]) -> None:
+        tokens = list(queryset.filter(revoked_at__isnull=True))
+        for token in tokens:
+            token.revoke()
+        self.message_user(
+            request,
+            f"Revoked {len(tokens)} display token{'s' if len(tokens) != 1 else ''}; "
+            "the screens using them are closed.",
+            messages.SUCCESS,
+        )

@@ -1,0 +1,324 @@
+"""The wallboard socket, /ws/wallboards/<slug>/ (messages and close codes: docs/messages.md).
+
+A screen gets the "wallboard" message, then the latest snapshot at once, then
+every update of its queue filter, and a heartbeat when nothing else was sent
+for 15 s. The socket only sends: a frame from the client closes it.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, replace
+from enum import IntEnum
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from connectmetrics.snapshots import snapshot_store
+from dashboard import fanout, push
+from dashboard.guard import (
+    TOO_MANY_ATTEMPTS_CLOSE_CODE,
+    refusal_reason,
+    scope_address,
+    token_guard,
+)
+from dashboard.models import Wallboard
+from dashboard.screen_access import REVOKED, token_access
+from dashboard.sightings import note_seen, sightings
+
+logger = logging.getLogger(__name__)
+
+
+class CloseCode(IntEnum):
+    UNSUPPORTED_DATA = 1003  # the client sent a frame: this socket only sends
+    TRY_AGAIN_LATER = 1013  # the server cannot reach its database or Redis just now
+    NOT_AUTHORISED = 4001  # not logged in, or a display token not valid here
+    FORBIDDEN = 4003  # a revoked display token, or a user not allowed to view
+    NO_SUCH_WALLBOARD = 4004
+    TOO_MANY_WRONG_TOKENS = TOO_MANY_ATTEMPTS_CLOSE_CODE  # this address is locked out a while
+
+
+NOT_SIGNED_IN = "Sign in to see this wallboard"
+NO_ACCESS = "You do not have access to this wallboard"
+NO_SUCH_WALLBOARD = "There is no wallboard at this address"
+SEND_ONLY = "This socket only sends; it accepts no messages"
+UNAVAILABLE = "The server cannot reach its data just now; try again"
+
+# The order an outbox writes what it holds: settings, the snapshot updates
+# apply to, the newest update, and a heartbeat only when idle.
+KINDS = ("wallboard", "snapshot", "update", "heartbeat")
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What an admitted socket shows, and on whose authority."""
+
+    wallboard_id: int
+    queue_filter_id: int
+    # The wallboard whose rotation the screen follows (itself, unless a TV
+    # shows it with another wallboard's display token).
+    rotation_owner_id: int
+    display_token_id: int | None
+    wallboard_text: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: CloseCode
+    reason: str
+
+
+def admit(
+    slug: str, raw_token: str, via: str, user: AbstractBaseUser | AnonymousUser, address: str
+) -> Screen | Refusal:
+    """Whether this socket, from `address`, may show the wallboard at `slug`, and what it shows."""
+    guard = token_guard()
+    if raw_token and (wait := guard.wait(address)) > 0:
+        # Locked out for guessing: the token is not even looked up.
+        return Refusal(CloseCode.TOO_MANY_WRONG_TOKENS, refusal_reason(wait))
+    wallboard = Wallboard.objects.filter(slug=slug).first()
+    if wallboard is None:
+        return Refusal(CloseCode.NO_SUCH_WALLBOARD, NO_SUCH_WALLBOARD)
+    owner = wallboard
+    token_id = None
+    if raw_token:
+        access = token_access(wallboard, raw_token, via)
+        if access.token is None or access.owner is None:
+            if access.refusal == REVOKED:
+                return Refusal(CloseCode.FORBIDDEN, access.refusal)
+            guard.failed(address)
+            return Refusal(CloseCode.NOT_AUTHORISED, access.refusal)
+        note_seen(access.token)
+        owner, token_id = access.owner, access.token.pk
+    elif not user.is_authenticated:
+        return Refusal(CloseCode.NOT_AUTHORISED, NOT_SIGNED_IN)
+    elif not wallboard.can_view(user):
+        return Refusal(CloseCode.FORBIDDEN, NO_ACCESS)
+    return Screen(
+        wallboard_id=wallboard.pk,
+        queue_filter_id=wallboard.queue_filter_id,
+        rotation_owner_id=owner.pk,
+        display_token_id=token_id,
+        wallboard_text=push.wallboard_message(wallboard, owner),
+    )
+
+
+def settings_text(wallboard_id: int, rotation_owner_id: int) -> str | None:
+    """A "wallboard" message for a screen following another wallboard's rotation."""
+    wallboard = Wallboard.objects.filter(pk=wallboard_id).first()
+    owner = Wallboard.objects.filter(pk=rotation_owner_id).first()
+    if wallboard is None or owner is None:
+        return None
+    return push.wallboard_message(wallboard, owner)
+
+
+class WallboardConsumer(AsyncWebsocketConsumer):
+    # No channel-layer channel per socket (get_channel_layer(None) is None):
+    # the process's fan-out holds the only subscription to each group.
+    channel_layer_alias = None
+
+    screen: Screen | None = None
+    outbox: fanout.Outbox | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._switching = asyncio.Lock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._leave()
+
+    async def connect(self) -> None:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        try:
+            verdict = await database_sync_to_async(admit)(
+                self.scope["url_route"]["kwargs"]["slug"],
+                query.get("token", [""])[0],
+                query.get("via", [""])[0],
+                self.scope["user"],
+                scope_address(self.scope),
+            )
+        except Exception:
+            logger.exception("Cannot check access to a wallboard socket")
+            verdict = Refusal(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE)
+        # Refusals too are sent after the handshake: a browser is told the
+        # close code only on an accepted socket.
+        await self.accept()
+        if isinstance(verdict, Refusal):
+            await self.close(verdict.code, verdict.reason)
+            return
+        self.screen = verdict
+        self.outbox = fanout.Outbox(self._send_text, self._close, KINDS)
+        self.outbox.put("wallboard", verdict.wallboard_text)
+        if verdict.display_token_id is not None:
+            sightings().add(verdict.display_token_id, self)
+        try:
+            for group in self._groups():
+                await fanout.hub().join(group, self)
+            snapshot = await snapshot_store().alatest_text(verdict.queue_filter_id)
+        except Exception:
+            logger.exception("Cannot subscribe a wallboard socket")
+            self.outbox.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE)
+            return
+        self.outbox.put("snapshot", snapshot)
+        self.outbox.release()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.outbox is not None:
+            self.outbox.close(CloseCode.UNSUPPORTED_DATA, SEND_ONLY)
+        else:
+            await self.close(CloseCode.UNSUPPORTED_DATA, SEND_ONLY)
+
+    async def disconnect(self, code: int) -> None:
+        self._leave()
+
+    # --- messages from the fan-out: one method per type ----------------------
+
+    def deliver(self, envelope: fanout.Envelope) -> None:
+        match envelope["type"]:
+            case push.SNAPSHOT_UPDATE:
+                self.snapshot_update(envelope)
+            case push.WALLBOARD_MESSAGE:
+                self.wallboard_message(envelope)
+            case push.WALLBOARD_DELETED:
+                self.wallboard_deleted(envelope)
+            case push.DISPLAY_TOKEN_REVOKED:
+                self.display_token_revoked(envelope)
+            case push.HEARTBEAT:
+                self.heartbeat(envelope)
+
+    def snapshot_update(self, envelope: fanout.Envelope) -> None:
+        if self.outbox is not None:
+            self.outbox.put("update", envelope["text"])
+
+    def wallboard_message(self, envelope: fanout.Envelope) -> None:
+        screen, outbox = self.screen, self.outbox
+        if screen is None or outbox is None:
+            return
+        if screen.rotation_owner_id != screen.wallboard_id:
+            # Its settings come from two wallboards: build them afresh.
+            self._spawn(self._refresh_settings(screen))
+            return
+        text = envelope["text"]
+        outbox.put("wallboard", text)
+        message = json.loads(text)
+        if message.get("queue_filter", screen.queue_filter_id) != screen.queue_filter_id:
+            self._spawn(self._switch_queue_filter(message["queue_filter"]))
+
+    def wallboard_deleted(self, envelope: fanout.Envelope) -> None:
+        # A rotating TV whose token's wallboard is gone is closed by its token's deletion.
+        screen, outbox = self.screen, self.outbox
+        if (
+            outbox is not None
+            and screen is not None
+            and envelope["wallboard"] == screen.wallboard_id
+        ):
+            outbox.close(CloseCode.NO_SUCH_WALLBOARD, NO_SUCH_WALLBOARD)
+
+    def display_token_revoked(self, envelope: fanout.Envelope) -> None:
+        if self.outbox is not None:
+            self.outbox.close(CloseCode.FORBIDDEN, push.REVOKED_REASON, last=envelope["text"])
+
+    def heartbeat(self, envelope: fanout.Envelope) -> None:
+        if self.outbox is not None and self.outbox.idle:
+            self.outbox.put("heartbeat", envelope["text"])
+
+    def display_token_gone(self) -> None:
+        """The safety net found this screen's token revoked or deleted."""
+        if self.outbox is not None:
+            self.outbox.close(CloseCode.FORBIDDEN, push.REVOKED_REASON, last=push.revoked_message())
+
+    # --- internals --------------------------------------------------------------
+
+    def _groups(self) -> list[str]:
+        assert self.screen is not None
+        screen = self.screen
+        groups = [
+            push.queue_filter_group(screen.queue_filter_id),
+            push.wallboard_group(screen.wallboard_id),
+        ]
+        if screen.rotation_owner_id != screen.wallboard_id:
+            groups.append(push.wallboard_group(screen.rotation_owner_id))
+        if screen.display_token_id is not None:
+            groups.append(push.display_token_group(screen.display_token_id))
+        return groups
+
+    async def _send_text(self, text: str) -> None:
+        await self.base_send({"type": "websocket.send", "text": text})
+
+    async def _close(self, code: int, reason: str) -> None:
+        await self.close(code, reason)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _switch_queue_filter(self, queue_filter_id: int) -> None:
+        """The wallboard was re-pointed: follow the new queue filter, from its snapshot."""
+        async with self._switching:
+            screen, outbox = self.screen, self.outbox
+            if screen is None or outbox is None or screen.queue_filter_id == queue_filter_id:
+                return
+            outbox.hold()
+            outbox.drop("update")
+            hub = fanout.hub()
+            hub.leave(push.queue_filter_group(screen.queue_filter_id), self)
+            self.screen = replace(screen, queue_filter_id=queue_filter_id)
+            try:
+                await hub.join(push.queue_filter_group(queue_filter_id), self)
+                snapshot = await snapshot_store().alatest_text(queue_filter_id)
+            except Exception:
+                logger.exception("Cannot follow a re-pointed wallboard")
+                outbox.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE)
+                return
+            outbox.put("snapshot", snapshot)
+            outbox.release()
+
+    async def _refresh_settings(self, screen: Screen) -> None:
+        try:
+            text = await database_sync_to_async(settings_text)(
+                screen.wallboard_id, screen.rotation_owner_id
+            )
+        except Exception:
+            logger.exception("Cannot rebuild a rotating screen's settings")
+            return
+        if self.outbox is None:
+            return
+        if text is None:
+            self.outbox.close(CloseCode.NO_SUCH_WALLBOARD, NO_SUCH_WALLBOARD)
+            return
+        self.outbox.put("wallboard", text)
+        queue_filter_id = json.loads(text)["queue_filter"]
+        if queue_filter_id != screen.queue_filter_id:
+            await self._switch_queue_filter(queue_filter_id)
+
+    def _leave(self) -> None:
+        screen, outbox = self.screen, self.outbox
+        if screen is None or outbox is None:
+            return
+        outbox.discard()
+        hub = fanout.hub()
+        for group in self._groups():
+            hub.leave(group, self)
+        if screen.display_token_id is not None:
+            sightings().remove(screen.display_token_id, self)
+        for task in tuple(self._tasks):
+            if task is not asyncio.current_task():
+                task.cancel()
+
+
+class NoSuchSocket(AsyncWebsocketConsumer):
+    """Any other WebSocket path: refused at the handshake, without a traceback in the log."""
+
+    channel_layer_alias = None
+
+    async def connect(self) -> None:
+        await self.close()

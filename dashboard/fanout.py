@@ -1,0 +1,306 @@
+"""The fan-out inside one web process: one channel-layer subscription per group.
+
+The textbook Channels path gives every socket its own channel-layer channel and
+sends each update through that socket's own receive loop; at 1,000 sockets
+that per-socket hop costs 3-8x a bare `websockets` broadcast
+(docs/performance.md). Here the process joins each group once, and a reader
+hands each message straight to the sockets of this process that follow the
+group. Each socket writes through its `Outbox`.
+
+A slow or stalled client never makes memory grow and never delays the others:
+its outbox keeps at most the newest unsent message of each kind (a newer one
+replaces it), and only that socket's writer waits for it to drain.
+"""
+
+import asyncio
+import logging
+import types
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from typing import Any, Protocol
+
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.core.exceptions import ImproperlyConfigured
+
+from dashboard import fanout_metrics, push
+
+logger = logging.getLogger(__name__)
+
+# Joining every group again this often keeps the subscriptions alive through
+# a Redis restart (which forgets RedisChannelLayer's group members) and past
+# the layers' group expiry.
+REJOIN_SECONDS = 5.0
+HEARTBEAT_SECONDS = 15.0
+# After the channel layer fails (Redis down), wait this long before reading again.
+RETRY_SECONDS = 1.0
+
+Envelope = dict[str, Any]
+
+
+class Member(Protocol):
+    """An open socket as the fan-out sees it."""
+
+    def deliver(self, envelope: Envelope) -> None:
+        """Take a message without waiting (the socket's outbox writes it)."""
+        ...
+
+
+class Hub:
+    """The process's subscriptions (per event loop) and the sockets that follow each group."""
+
+    def __init__(self, layer: BaseChannelLayer) -> None:
+        self.layer = layer
+        self._members: dict[str, set[Member]] = {}
+        self._joined: set[str] = set()
+        self._lock = asyncio.Lock()
+        self._channel: str | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def subscriptions(self) -> frozenset[str]:
+        """The groups this process has joined on the channel layer."""
+        return frozenset(self._joined)
+
+    def members(self, group: str) -> int:
+        return len(self._members.get(group, ()))
+
+    async def join(self, group: str, member: Member) -> None:
+        """Follow `group`; the first member of a group joins it on the channel layer."""
+        self._members.setdefault(group, set()).add(member)
+        if group in self._joined:
+            return
+        try:
+            async with self._lock:
+                if group not in self._joined:
+                    await self.layer.group_add(group, await self._open())
+                    self._joined.add(group)
+        except BaseException:
+            self.leave(group, member)
+            raise
+
+    def leave(self, group: str, member: Member) -> None:
+        """Stop following; the group is left on the layer at the next rejoin, when unused."""
+        members = self._members.get(group)
+        if members is not None:
+            members.discard(member)
+            if not members:
+                del self._members[group]
+
+    async def close(self) -> None:
+        """Stop reading and leave every group (at shutdown)."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self._channel is not None:
+            for group in list(self._joined):
+                await self.layer.group_discard(group, self._channel)
+        self._joined.clear()
+        self._members.clear()
+
+    async def _open(self) -> str:
+        """This process's channel on the layer, and the tasks that serve it."""
+        if self._channel is None:
+            self._channel = await self.layer.new_channel()
+            loop = asyncio.get_running_loop()
+            self._tasks = [
+                loop.create_task(self._read(self._channel), name="fan-out reader"),
+                loop.create_task(self._rejoin(self._channel), name="fan-out rejoin"),
+                loop.create_task(self._heartbeat(), name="fan-out heartbeat"),
+            ]
+        return self._channel
+
+    async def _read(self, channel: str) -> None:
+        while True:
+            try:
+                envelope = await self.layer.receive(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Cannot read from the channel layer; retrying")
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            self.dispatch(envelope)
+
+    def dispatch(self, envelope: Envelope) -> None:
+        """Hand one message to every socket of this process that follows its group."""
+        members = self._members.get(envelope.get("group", ""))
+        if not members:
+            return
+        for member in tuple(members):
+            try:
+                member.deliver(envelope)
+            except Exception:
+                logger.exception("A socket could not take a message")
+        fanout_metrics.observe_dispatch(envelope)
+
+    async def _rejoin(self, channel: str) -> None:
+        while True:
+            await asyncio.sleep(REJOIN_SECONDS)
+            try:
+                async with self._lock:
+                    for group in list(self._joined):
+                        if group in self._members:
+                            await self.layer.group_add(group, channel)
+                        else:
+                            self._joined.discard(group)
+                            await self.layer.group_discard(group, channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Cannot renew the fan-out's groups; retrying")
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            envelope = {"type": push.HEARTBEAT, "text": push.heartbeat_message()}
+            everyone = {member for members in self._members.values() for member in members}
+            for member in everyone:
+                try:
+                    member.deliver(envelope)
+                except Exception:
+                    logger.exception("A socket could not take a heartbeat")
+
+
+_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = weakref.WeakKeyDictionary()
+
+
+def hub() -> Hub:
+    """The hub of the running event loop (one per server process)."""
+    loop = asyncio.get_running_loop()
+    found = _hubs.get(loop)
+    if found is None:
+        layer = get_channel_layer()
+        if layer is None:
+            raise ImproperlyConfigured("CHANNEL_LAYERS has no 'default' layer")
+        found = _hubs[loop] = Hub(layer)
+    return found
+
+
+Send = Callable[[str], Awaitable[None]]
+Close = Callable[[int, str], Awaitable[None]]
+
+
+class Outbox:
+    """What one socket has still to send: at most the newest message of each kind.
+
+    Kinds are written in the order given (e.g. settings before a snapshot
+    before an update). While held, messages are kept but not written: a socket
+    holds its outbox until the snapshot that updates apply to is in it.
+    """
+
+    def __init__(self, send: Send, close: Close, kinds: tuple[str, ...]) -> None:
+        self._send = send
+        self._close = close
+        self._kinds = kinds
+        self._pending: dict[str, str] = {}
+        self._held = True
+        self._writing = False
+        self._closing: tuple[int, str, str | None] | None = None
+        self._closed = False
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def idle(self) -> bool:
+        """Nothing waiting and nothing being written."""
+        return not self._pending and not self._writing
+
+    @property
+    def closed(self) -> bool:
+        return self._closed or self._closing is not None
+
+    def pending(self, kind: str) -> str | None:
+        return self._pending.get(kind)
+
+    def put(self, kind: str, text: str) -> None:
+        """Queue `text`, replacing an unsent message of the same kind."""
+        if self.closed:
+            return
+        self._pending[kind] = text
+        self._kick()
+
+    def drop(self, kind: str) -> None:
+        self._pending.pop(kind, None)
+
+    def hold(self) -> None:
+        self._held = True
+
+    def release(self) -> None:
+        self._held = False
+        self._kick()
+
+    def close(self, code: int, reason: str = "", last: str | None = None) -> None:
+        """Drop what is unsent, write `last` if given, then close with `code`."""
+        if self.closed:
+            return
+        self._pending.clear()
+        self._closing = (code, reason, last)
+        self._held = False
+        self._kick()
+
+    def discard(self) -> None:
+        """The socket is gone: write nothing more."""
+        self._closed = True
+        self._pending.clear()
+
+    def _kick(self) -> None:
+        if self._writing or self._held or self._closed:
+            return
+        if not self._pending and self._closing is None:
+            return
+        self._writing = True
+        task = run_eagerly(self._write())
+        if task is not None:
+            self._task = task
+
+    async def _write(self) -> None:
+        try:
+            while self._pending and not self._held and not self._closed:
+                kind = next(k for k in self._kinds if k in self._pending)
+                await self._send(self._pending.pop(kind))
+            if self._closing is not None and not self._closed:
+                code, reason, last = self._closing
+                self._closed = True
+                if last is not None:
+                    await self._send(last)
+                await self._close(code, reason)
+        except Exception as error:
+            # The client went away mid-write; the server tells the consumer.
+            logger.debug("Write to a closed socket: %r", error)
+            self.discard()
+        finally:
+            self._writing = False
+            self._task = None
+
+
+def run_eagerly(coroutine: Coroutine[Any, Any, None]) -> "asyncio.Task[None] | None":
+    """Run `coroutine` now up to its first real wait; finish it in a task only then.
+
+    A socket write almost always completes without waiting (it lands in the
+    transport's buffer), so a fan-out to 1,000 sockets costs 1,000 calls, not
+    1,000 task switches. This is what Python 3.12's eager tasks do. Returns the
+    task when the coroutine had to wait (keep a reference to it), else None.
+    """
+    try:
+        waiting_on = coroutine.send(None)
+    except StopIteration:
+        return None
+    return asyncio.get_running_loop().create_task(_resume(coroutine, waiting_on))
+
+
+@types.coroutine
+def _resume(coroutine: Coroutine[Any, Any, None], waiting_on: Any) -> Generator[Any, Any, None]:
+    """Carry on a started coroutine inside a task: what `await` does, from its first wait."""
+    while True:
+        try:
+            sent = yield waiting_on
+        except BaseException as error:
+            try:
+                waiting_on = coroutine.throw(error)
+            except StopIteration:
+                return
+        else:
+            try:
+                waiting_on = coroutine.send(sent)
+            except StopIteration:
+                return

@@ -1,0 +1,131 @@
+"""What the server pushes to open wallboards, and the one way to publish it.
+
+Every push is one channel-layer message to a group, carrying text serialised
+once by whoever made it; sockets forward that text unchanged
+(docs/messages.md). A poll's snapshot goes to its queue filter's group,
+wallboard-level messages to the wallboard's group, a revocation to the display
+token's group. Each web process follows each group once (dashboard/fanout.py).
+
+`publish_*` are for synchronous callers (Celery workers, admin views, signals);
+`apublish_*` for code on an event loop (the embedded poller).
+"""
+
+import json
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+from connectmetrics.snapshot_builder import iso
+from dashboard.models import Wallboard
+
+# Channel-layer message types; each is handled by the consumer method of that name.
+SNAPSHOT_UPDATE = "snapshot.update"
+WALLBOARD_MESSAGE = "wallboard.message"
+WALLBOARD_DELETED = "wallboard.deleted"
+DISPLAY_TOKEN_REVOKED = "display_token.revoked"
+# Not published: each process's fan-out makes it every HEARTBEAT_SECONDS.
+HEARTBEAT = "heartbeat"
+
+REVOKED_REASON = "This display token was revoked"
+
+
+def queue_filter_group(queue_filter_id: int) -> str:
+    return f"queue-filter.{queue_filter_id}"
+
+
+def wallboard_group(wallboard_id: int) -> str:
+    return f"wallboard.{wallboard_id}"
+
+
+def display_token_group(display_token_id: int) -> str:
+    return f"display-token.{display_token_id}"
+
+
+def _now() -> str:
+    return iso(timezone.now()) or ""
+
+
+def wallboard_message(wallboard: Wallboard, rotation_owner: Wallboard | None = None) -> str:
+    """The "wallboard" message: how a screen shows this wallboard.
+
+    `rotation_owner` is the wallboard whose rotation a TV follows when it shows
+    this one with that wallboard's display token (dashboard/screen_access.py).
+    """
+    owner = rotation_owner or wallboard
+    return json.dumps(
+        {
+            "type": "wallboard",
+            "slug": wallboard.slug,
+            "title": wallboard.title,
+            "queue_filter": wallboard.queue_filter_id,
+            "columns": list(wallboard.columns),
+            "layout": wallboard.layout,
+            "theme": wallboard.theme,
+            "ticker": wallboard.ticker,
+            "sound_on_critical": wallboard.sound_on_critical,
+            "rotation": [{"slug": w.slug, "title": w.title} for w in owner.rotation.all()],
+            "rotation_seconds": owner.rotation_seconds,
+            "build": settings.BUILD_ID,
+            "published_at": _now(),
+        }
+    )
+
+
+def revoked_message() -> str:
+    return json.dumps({"type": "revoked", "reason": REVOKED_REASON, "published_at": _now()})
+
+
+def heartbeat_message() -> str:
+    return json.dumps({"type": "heartbeat", "published_at": _now()})
+
+
+def _layer() -> BaseChannelLayer:
+    layer = get_channel_layer()
+    if layer is None:
+        raise ImproperlyConfigured("CHANNEL_LAYERS has no 'default' layer")
+    return layer
+
+
+async def _send(group: str, message_type: str, text: str, **fields: Any) -> None:
+    envelope = {"type": message_type, "group": group, "text": text, **fields}
+    await _layer().group_send(group, envelope)
+
+
+async def apublish_update(queue_filter_id: int, text: str) -> None:
+    """Send a poll's "snapshot"/"update" text to every screen of that queue filter."""
+    await _send(queue_filter_group(queue_filter_id), SNAPSHOT_UPDATE, text)
+
+
+def publish_update(queue_filter_id: int, text: str) -> None:
+    async_to_sync(apublish_update)(queue_filter_id, text)
+
+
+async def apublish_to_wallboard(wallboard_id: int, text: str) -> None:
+    """Send a wallboard-level message (e.g. "wallboard") to every screen of that wallboard."""
+    await _send(wallboard_group(wallboard_id), WALLBOARD_MESSAGE, text, wallboard=wallboard_id)
+
+
+def publish_to_wallboard(wallboard_id: int, text: str) -> None:
+    async_to_sync(apublish_to_wallboard)(wallboard_id, text)
+
+
+async def apublish_wallboard_deleted(wallboard_id: int) -> None:
+    """Close every socket showing that wallboard (4004)."""
+    await _send(wallboard_group(wallboard_id), WALLBOARD_DELETED, "", wallboard=wallboard_id)
+
+
+def publish_wallboard_deleted(wallboard_id: int) -> None:
+    async_to_sync(apublish_wallboard_deleted)(wallboard_id)
+
+
+async def apublish_revocation(display_token_id: int) -> None:
+    """Close every socket opened with that display token ("revoked", then 4003)."""
+    await _send(display_token_group(display_token_id), DISPLAY_TOKEN_REVOKED, revoked_message())
+
+
+def publish_revocation(display_token_id: int) -> None:
+    async_to_sync(apublish_revocation)(display_token_id)

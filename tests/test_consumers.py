@@ -1,0 +1,448 @@
+"""The wallboard socket through the project's whole ASGI stack: Origin check, sessions,
+routing and the consumer, on the in-memory channel layer of embedded mode."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import channel_layers
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from connectmetrics import snapshots
+from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
+from connectmetrics.models import AccessMode, ConnectInstance, QueueFilter
+from dashboard import fanout, guard
+from dashboard.asgi import application
+from dashboard.models import DisplayToken, Wallboard
+from dashboard.push import apublish_update
+from dashboard.sightings import sightings
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = (b"origin", b"http://127.0.0.1")
+IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+@pytest.fixture(autouse=True)
+def embedded(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    settings.CHANNEL_LAYERS = IN_MEMORY
+    settings.EMBEDDED = True
+    monkeypatch.setattr(snapshots, "_local", snapshots.LocalSnapshotStore())
+    monkeypatch.setattr(guard, "_local", guard.LocalTokenGuard())
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+async def close_the_fanout() -> AsyncIterator[None]:
+    yield
+    await fanout.hub().close()
+
+
+@pytest.fixture
+def queue_filter(transactional_db: None) -> QueueFilter:
+    instance = ConnectInstance.objects.create(
+        name="Simulated", instance_id=SIMULATED_INSTANCE_ID, access_mode=AccessMode.SIMULATED
+    )
+    return QueueFilter.objects.create(name="Sales queues", instance=instance)
+
+
+@pytest.fixture
+def wallboard(queue_filter: QueueFilter) -> Wallboard:
+    return Wallboard.objects.create(
+        slug="sales", title="Sales floor", queue_filter=queue_filter, ticker="Welcome"
+    )
+
+
+@pytest.fixture
+def other_wallboard(queue_filter: QueueFilter) -> Wallboard:
+    return Wallboard.objects.create(slug="service", title="Service", queue_filter=queue_filter)
+
+
+@pytest.fixture
+def tv_token(wallboard: Wallboard) -> tuple[DisplayToken, str]:
+    return DisplayToken.issue(wallboard, "Floor 2 TV")
+
+
+def session_cookie(user: User) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+async def open_socket(
+    path: str,
+    *,
+    origin: tuple[bytes, bytes] | None = ORIGIN,
+    cookie: bytes = b"",
+    address: str = "192.0.2.10",
+) -> WebsocketCommunicator:
+    headers = [origin] if origin else []
+    if cookie:
+        headers.append((b"cookie", cookie))
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    communicator.scope["client"] = (address, 50000)
+    await communicator.connect()
+    return communicator
+
+
+async def receive(communicator: WebsocketCommunicator) -> dict[str, Any]:
+    message: dict[str, Any] = json.loads(await communicator.receive_from(timeout=3))
+    return message
+
+
+async def close_code(communicator: WebsocketCommunicator) -> int:
+    """The code of the close the server sends next (after any messages before it)."""
+    while True:
+        output = await communicator.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            code = int(output.get("code", 1000))
+            # What the server does next: tell the application the socket is closed.
+            await communicator.send_input({"type": "websocket.disconnect", "code": code})
+            await communicator.wait()
+            return code
+
+
+async def opened(path: str, **kwargs: Any) -> WebsocketCommunicator:
+    """A socket that was let in, past its "wallboard" and "snapshot" messages."""
+    communicator = await open_socket(path, **kwargs)
+    assert (await receive(communicator))["type"] == "wallboard"
+    assert (await receive(communicator))["type"] == "snapshot"
+    return communicator
+
+
+def tv_path(wallboard: Wallboard, raw: str) -> str:
+    return f"/ws/wallboards/{wallboard.slug}/?token={raw}"
+
+
+def update(queue_filter: QueueFilter, seq: int) -> str:
+    return json.dumps({"type": "update", "queue_filter": queue_filter.pk, "seq": seq, "rows": []})
+
+
+# --- what a screen is sent ---------------------------------------------------------
+
+
+async def test_a_tv_gets_the_wallboard_and_then_a_snapshot_before_any_poll(
+    wallboard: Wallboard, tv_token: tuple[DisplayToken, str]
+) -> None:
+    socket = await open_socket(tv_path(wallboard, tv_token[1]))
+
+    settings_message = await receive(socket)
+    snapshot = await receive(socket)
+
+    assert settings_message["type"] == "wallboard"
+    assert settings_message["title"] == "Sales floor"
+    assert settings_message["ticker"] == "Welcome"
+    assert settings_message["queue_filter"] == wallboard.queue_filter_id
+    assert snapshot["type"] == "snapshot"
+    assert snapshot["queue_filter"] == wallboard.queue_filter_id
+    assert snapshot["status"] != "ok" and snapshot["reason"]
+    assert snapshot["published_at"].endswith("Z")
+    await socket.disconnect()
+
+
+async def test_a_screen_gets_the_latest_snapshot_kept_by_the_poller(
+    wallboard: Wallboard, tv_token: tuple[DisplayToken, str]
+) -> None:
+    kept = json.dumps({"type": "snapshot", "queue_filter": wallboard.queue_filter_id, "seq": 41})
+    snapshots.snapshot_store().save(
+        wallboard.queue_filter_id, seq=41, snapshot_text=kept, good=None
+    )
+    socket = await open_socket(tv_path(wallboard, tv_token[1]))
+
+    await receive(socket)
+    assert await socket.receive_from(timeout=3) == kept
+    await socket.disconnect()
+
+
+async def test_an_update_reaches_every_screen_unchanged(
+    wallboard: Wallboard, tv_token: tuple[DisplayToken, str]
+) -> None:
+    screens = [await opened(tv_path(wallboard, tv_token[1])) for _ in range(3)]
+    text = update(wallboard.queue_filter, 42)
+
+    await apublish_update(wallboard.queue_filter_id, text)
+
+    assert [await s.receive_from(timeout=3) for s in screens] == [text] * 3
+    for screen in screens:
+        await screen.disconnect()
+
+
+async def test_a_screen_hears_a_heartbeat_when_nothing_else_is_sent(
+    wallboard: Wallboard, tv_token: tuple[DisplayToken, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fanout, "HEARTBEAT_SECONDS", 0.05)
+    socket = await opened(tv_path(wallboard, tv_token[1]))
+
+    heartbeat = await receive(socket)
+
+    assert heartbeat["type"] == "heartbeat"
+    assert heartbeat["published_at"].endswith("Z")
+    await socket.disconnect()
+
+
+async def test_saving_the_wallboard_shows_the_new_ticker_on_open_screens_at_once(
+    wallboard: Wallboard, tv_token: tuple[DisplayToken, str]
+) -> None:
+    socket = await opened(tv_path(wallboard, tv_token[1]))
+    wallboard.ticker = "Team meeting at 15:00"
+
+    await database_sync_to_async(wallboard.save)()
+
+    message = await receive(socket)
+    assert message["type"] == "wallboard"
+    assert message["ticker"] == "Team meeting at 15:00"
+    await socket.disconnect()
+
+
+async def test_a_re_pointed_wallboard_moves_its_screens_to_the_new_queue_filter(
+    wallboard: Wallboard, tv_token: tuple[DisplayToken, str], queue_filter: QueueFilter
+) -> None:
+    socket = await opened(tv_path(wallboard, tv_token[1]))
+    service = await database_sync_to_async(QueueFilter.objects.create)(
+        name="Service queues", instance_id=queue_filter.instance_id
+    )
+    wallboard.queue_filter = service
+
+    await database_sync_to_async(wallboard.save)()
+
+    assert (await receive(socket))["queue_filter"] == service.pk
+    snapshot = await receive(socket)
+    assert (snapshot["type"], snapshot["queue_filter"]) == ("snapshot", service.pk)
+    await apublish_update(queue_filter.pk, update(queue_filter, 7))
+    await apublish_update(service.pk, update(service, 8))
+    assert (await receive(socket))["queue_filter"] == service.pk
+    await socket.disconnect()
+
+
+# --- who may open a socket ---------------------------------------------------------
+
+
+async def test_an_anonymous_socket_is_refused(wallboard: Wallboard) -> None:
+    socket = await open_socket("/ws/wallboards/sales/")
+
+    assert await close_code(socket) == 4001
+
+
+async def test_a_token_of_another_wallboard_is_refused(
+    wallboard: Wallboard, other_wallboard: Wallboard
+) -> None:
+    _, raw = await database_sync_to_async(DisplayToken.issue)(other_wallboard, "Service TV")
+
+    socket = await open_socket(tv_path(wallboard, raw))
+
+    assert await close_code(socket) == 4001
+
+
+async def test_a_made_up_token_is_refused(wallboard: Wallboard) -> None:
+    socket = await open_socket(tv_path(wallboard, "not-a-token"))
+
+    assert await close_code(socket) == 4001
+
+
+async def test_an_address_that_keeps_guessing_tokens_is_locked_out_and_others_are_not(
+    wallboard: Wallboard, tv_token: tuple[DisplayToken, str]
+) -> None:
+    guesser = "198.51.100.7"
+    for n in range(guard.RULE.failures):
+        guess = await open_socket(tv_path(wallboard, f"guess-{n}"), address=guesser)
+        assert await close_code(guess) == 4001
+
+    # Locked out: even the right token from that address is not looked at now...
+    locked = await open_socket(tv_path(wallboard, tv_token[1]), address=guesser)
+    assert await close_code(locked) == 4029
+    # ...while a TV elsewhere is let in.
+    served = await opened(tv_path(wallboard, tv_token[1]))
+    await served.disconnect()
+
+
+async def test_a_revoked_token_is_refused(
+    wallboard: Wallboard, tv_token: tuple[DisplayToken, str]
+) -> None:
+    await database_sync_to_async(tv_token[0].revoke)()
+
+    socket = await open_socket(tv_path(wallboard, tv_token[1]))
+
+    assert await close_code(socket) == 4003
+
+
+async def test_an_unknown_wallboard_is_refused(wallboard: Wallboard) -> None:
+    socket = await open_socket("/ws/wallboards/no-such-board/")
+
+    assert await close_code(socket) == 4004
+
+
+async def test_a_logged_in_user_without_permission_is_refused(wallboard: Wallboard) -> None:
+    user = await database_sync_to_async(User.objects.create_user)("agent", password="pw-12345678")
+    cookie = await database_sync_to_async(session_cookie)(user)
+
+    socket = await open_socket("/ws/wallboards/sales/", cookie=cookie)
+
+    assert await close_code(socket) == 4003
+
+
+async def test_a_viewer_and_a_member_of_a_viewer_group_are_let_in(wallboard: Wallboard) -> None:
+    def viewers() -> list[bytes]:
+        viewer = User.objects.create_user("supervisor", password="pw-12345678")
+        member = User.objects.create_user("team-lead", password="pw-12345678")
+        group = Group.objects.create(name="Sales supervisors")
+        member.groups.add(group)
+        wallboard.viewers.add(viewer)
+        wallboard.viewer_groups.add(group)
+        return [session_cookie(viewer), session_cookie(member)]
+
+    for cookie in await database_sync_to_async(viewers)():
+        socket = await opened("/ws/wallboards/sales/", cookie=cookie)
+        await socket.disconnect()
+
+
+async def test_a_socket_from_another_origin_is_refused(
+    wallboard: Wallboard, tv_token: tuple[DisplayToken, str]
+) -> None:
+    for origin in [(b"origin", b"https://evil.example"), None]:
+        communicator = WebsocketCommunicator(
+            application, tv_path(wallboard, tv_token[1]), headers=[origin] if origin else []
+        )
+        connected, _ = await communicator.connect()
+        assert not connected
+
+
+async def test_an_unknown_socket_path_is_refused(wallboard: Wallboard) -> None:
+    communicator = WebsocketCommunicator(application, "/ws/nothing/", headers=[ORIGIN])
+    connected, _ = await communicator.connect()
+
+    assert not connected
+
+
+async def test_a_rotating_tv_shows_only_the_wallboards_in_its_tokens_rotation(
+    wallboard: Wallboard, other_wallboard: Wallboard, tv_token: tuple[DisplayToken, str]
+) -> None:
+    raw = tv_token[1]
+    await database_sync_to_async(wallboard.rotation.add)(other_wallboard)
+
+    socket = await open_socket(f"/ws/wallboards/service/?token={raw}&via=sales")
+    settings_message = await receive(socket)
+    assert (settings_message["slug"], settings_message["title"]) == ("service", "Service")
+    # The rotation is that of the wallboard whose token the TV holds.
+    assert settings_message["rotation"] == [{"slug": "service", "title": "Service"}]
+    assert (await receive(socket))["type"] == "snapshot"
+    await socket.disconnect()
+
+    await database_sync_to_async(wallboard.rotation.clear)()
+    refused = await open_socket(f"/ws/wallboards/service/?token={raw}&via=sales")
+    assert await close_code(refused) == 4001
+
+
+# --- revocation and deletion -------------------------------------------------------
+
+
+async def test_revoking_a_token_closes_the_sockets_opened_with_it_and_no_other(
+    wallboard: Wallboard, tv_token: tuple[DisplayToken, str]
+) -> None:
+    token, raw = tv_token
+    _, other_raw = await database_sync_to_async(DisplayToken.issue)(wallboard, "Floor 3 TV")
+    revoked_screen = await opened(tv_path(wallboard, raw))
+    other_screen = await opened(tv_path(wallboard, other_raw))
+
+    await database_sync_to_async(token.revoke)()
+
+    message = await receive(revoked_screen)
+    assert message == {**message, "type": "revoked", "reason": "This display token was revoked"}
+    assert await close_code(revoked_screen) == 4003
+    text = update(wallboard.queue_filter, 1)
+    await apublish_update(wallboard.queue_filter_id, text)
+    assert await other_screen.receive_from(timeout=3) == text
+    await other_screen.disconnect()
+
+
+async def test_deleting_a_token_closes_its_sockets(
+    wallboard: Wallboard, tv_token: tuple[DisplayToken, str]
+) -> None:
+    screen = await opened(tv_path(wallboard, tv_token[1]))
+
+    await database_sync_to_async(tv_token[0].delete)()
+
+    assert (await receive(screen))["type"] == "revoked"
+    assert await close_code(screen) == 4003
+
+
+async def test_a_revocation_missed_by_the_process_still_closes_the_screen_within_a_minute(
+    wallboard: Wallboard, tv_token: tuple[DisplayToken, str]
+) -> None:
+    token, raw = tv_token
+    screen = await opened(tv_path(wallboard, raw))
+    # Revoked without the signal, as if the channel layer had lost the message.
+    await DisplayToken.objects.filter(pk=token.pk).aupdate(revoked_at=token.created_at)
+
+    await sightings().check()
+
+    assert (await receive(screen))["type"] == "revoked"
+    assert await close_code(screen) == 4003
+
+
+async def test_an_open_tv_is_marked_seen(
+    wallboard: Wallboard, tv_token: tuple[DisplayToken, str]
+) -> None:
+    token, raw = tv_token
+    screen = await opened(tv_path(wallboard, raw))
+    first_seen = (await DisplayToken.objects.aget(pk=token.pk)).last_seen_at
+    assert first_seen is not None
+
+    await sightings().check()
+
+    assert (await DisplayToken.objects.aget(pk=token.pk)).last_seen_at > first_seen
+    await screen.disconnect()
+
+
+async def test_deleting_a_wallboard_closes_its_screens(
+    wallboard: Wallboard, queue_filter: QueueFilter
+) -> None:
+    user = await database_sync_to_async(User.objects.create_superuser)("boss", password="pw-123456")
+    cookie = await database_sync_to_async(session_cookie)(user)
+    screen = await opened("/ws/wallboards/sales/", cookie=cookie)
+
+    await database_sync_to_async(wallboard.delete)()
+
+    assert await close_code(screen) == 4004
+
+
+# --- frames from the client ----------------------------------------------------------
+
+# Junk text (empty included), binary, and huge frames of both kinds.
+frames = st.one_of(
+    st.text(max_size=500).map(lambda text: {"text": text}),
+    st.binary(max_size=500).map(lambda data: {"bytes": data}),
+    st.sampled_from([{"text": "x" * 2_000_000}, {"bytes": b"\0" * 2_000_000}]),
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(frame=frames)
+def test_a_frame_from_the_client_closes_that_socket_and_the_others_carry_on(
+    wallboard: Wallboard, tv_token: tuple[DisplayToken, str], frame: dict[str, Any]
+) -> None:
+    async def scenario() -> None:
+        channel_layers.backends.clear()
+        sender = await opened(tv_path(wallboard, tv_token[1]))
+        bystander = await opened(tv_path(wallboard, tv_token[1]))
+
+        await sender.send_input({"type": "websocket.receive", **frame})
+
+        assert await close_code(sender) == 1003
+        text = update(wallboard.queue_filter, 5)
+        await apublish_update(wallboard.queue_filter_id, text)
+        assert await bystander.receive_from(timeout=3) == text
+        await bystander.disconnect()
+        await fanout.hub().close()
+
+    asyncio.run(scenario())
