@@ -27,7 +27,6 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 
-
 def _code_fingerprint() -> str:
     """A short hash of the shipped pages' code, so a deploy changes the build by itself."""
     digest = hashlib.sha256()
