@@ -94,3 +94,11 @@ def redis_url(redis_server: RedisServer) -> str:
         redis_server.start()
     redis_server.flush()
     return redis_server.url
+
+
+@pytest.fixture(autouse=True)
+def fresh_token_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process tests' wrong tokens must not add up into a lockout across the suite."""
+    from dashboard import guard
+
+    monkeypatch.setattr(guard, "_local", guard.LocalTokenGuard())

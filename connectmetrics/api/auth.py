@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from connectmetrics.api.envelope import ApiError, ErrorCode
 from connectmetrics.models import ApiToken, ConnectInstance
+from dashboard.guard import refusal_reason, request_address, token_guard
 from dashboard.tokens import hash_token, new_token
 
 PREFIX_CHARS = 8
@@ -68,7 +69,7 @@ def _csrf_failure(request: HttpRequest) -> str | None:
 def authenticate(request: HttpRequest) -> Caller:
     header = request.headers.get("Authorization")
     if header is not None:
-        return Caller(_token_from(header))
+        return Caller(_token_from(header, request_address(request)))
     user = request.user
     if not user.is_authenticated:
         raise ApiError(
@@ -84,7 +85,7 @@ def authenticate(request: HttpRequest) -> Caller:
     return Caller(None)
 
 
-def _token_from(header: str) -> ApiToken:
+def _token_from(header: str, address: str) -> ApiToken:
     scheme, _, raw = header.strip().partition(" ")
     raw = raw.strip()
     if scheme.lower() != "bearer" or not raw:
@@ -92,11 +93,17 @@ def _token_from(header: str) -> ApiToken:
             ErrorCode.UNAUTHORIZED,
             "Authorization must be 'Bearer <token>' with an API token.",
         )
+    # Repeated wrong tokens from one address are slowed down (dashboard/guard.py).
+    guard = token_guard()
+    if (wait := guard.wait(address)) > 0:
+        raise ApiError(ErrorCode.THROTTLED, refusal_reason(wait), retry_after=wait)
     try:
         token = ApiToken.objects.get(token_hash=hash_token(raw))
     except ApiToken.DoesNotExist:
+        guard.failed(address)
         raise ApiError(ErrorCode.UNAUTHORIZED, "This API token is not valid.") from None
     if token.revoked:
+        guard.failed(address)
         raise ApiError(ErrorCode.UNAUTHORIZED, "This API token was revoked.")
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= _LAST_USED_PRECISION:

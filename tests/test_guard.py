@@ -1,0 +1,192 @@
+"""The failed-token limiter: an address guessing tokens is locked out for a growing period."""
+
+import logging
+import time
+from typing import Any
+
+import pytest
+import redis
+from django.test import RequestFactory
+from pytest_django.fixtures import Settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from dashboard import guard
+from dashboard.guard import (
+    LocalTokenGuard,
+    RedisTokenGuard,
+    Rule,
+    address_key,
+    refusal_reason,
+    request_address,
+    scope_address,
+    token_guard,
+)
+from tests.conftest import free_port
+
+ATTACKER = "203.0.113.7"
+NEIGHBOUR = "203.0.113.8"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def local(clock: Clock) -> LocalTokenGuard:
+    return LocalTokenGuard(clock=clock)
+
+
+def guess(limiter: Any, times: int, address: str = ATTACKER) -> list[float]:
+    return [limiter.failed(address) for _ in range(times)]
+
+
+def test_nine_wrong_tokens_in_a_minute_are_not_slowed_the_tenth_locks_out(
+    local: LocalTokenGuard, clock: Clock
+) -> None:
+    assert guess(local, 9) == [0.0] * 9
+    assert local.wait(ATTACKER) == 0.0
+    assert local.failed(ATTACKER) == 60.0
+    clock.now += 10
+    assert local.wait(ATTACKER) == pytest.approx(50.0)
+    assert local.wait(NEIGHBOUR) == 0.0  # another address is not affected
+
+
+def test_the_lockout_ends_and_each_one_in_a_row_doubles_up_to_an_hour(
+    local: LocalTokenGuard, clock: Clock
+) -> None:
+    lockouts = []
+    for _ in range(8):
+        lockouts.append(guess(local, 10)[-1])
+        clock.now += lockouts[-1] + 0.001
+        assert local.wait(ATTACKER) == 0.0
+    assert lockouts == [60, 120, 240, 480, 960, 1920, 3600, 3600]
+
+
+def test_lockouts_in_a_row_are_forgotten_after_a_day(local: LocalTokenGuard, clock: Clock) -> None:
+    assert guess(local, 10)[-1] == 60
+    clock.now += 60.001
+    assert guess(local, 10)[-1] == 120
+    clock.now += 86_400 + 121
+    assert guess(local, 10)[-1] == 60
+
+
+def test_wrong_tokens_spread_over_more_than_a_minute_are_not_slowed(
+    local: LocalTokenGuard, clock: Clock
+) -> None:
+    for _ in range(30):
+        assert local.failed(ATTACKER) == 0.0
+        clock.now += 7  # 9 guesses a minute: a mistyped URL retried, not a script
+    assert local.wait(ATTACKER) == 0.0
+
+
+def test_guesses_while_locked_out_do_not_lengthen_the_lockout(
+    local: LocalTokenGuard, clock: Clock
+) -> None:
+    guess(local, 10)
+    clock.now += 30
+    assert guess(local, 50) == [30.0] * 50
+    clock.now += 30.001
+    assert local.wait(ATTACKER) == 0.0
+
+
+def test_the_local_guard_forgets_the_least_recent_address_beyond_its_bound(clock: Clock) -> None:
+    limiter = LocalTokenGuard(clock=clock, max_addresses=100)
+    guess(limiter, 10)
+    for n in range(100):
+        limiter.failed(f"198.51.100.{n}")
+    assert limiter.tracked == 100
+    assert limiter.wait(ATTACKER) == 0.0  # the oldest entry went first
+
+
+def test_a_lockout_is_logged_once(local: LocalTokenGuard, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="dashboard.guard"):
+        guess(local, 20)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"token guard: {ATTACKER} locked out for 60 s after wrong tokens"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),  # the same /64: one subscriber
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        (None, "unknown"),
+        ("", "unknown"),
+        ("/run/uvicorn.sock", "/run/uvicorn.sock"),
+    ],
+)
+def test_addresses_are_counted_by_host_ipv6_by_its_slash_64(address: str | None, key: str) -> None:
+    assert address_key(address) == key
+
+
+def test_the_address_comes_from_the_socket_scope_or_the_request() -> None:
+    assert scope_address({"client": ("203.0.113.7", 51234)}) == ATTACKER
+    assert scope_address({"client": None}) == "unknown"
+    request = RequestFactory().get("/", REMOTE_ADDR="2001:db8::5")
+    assert request_address(request) == "2001:db8::/64"
+
+
+def test_the_refusal_says_when_to_try_again() -> None:
+    assert refusal_reason(59.2) == (
+        "Too many wrong tokens from this address; try again in 60 seconds"
+    )
+    assert refusal_reason(0.01).endswith("in 1 seconds")
+
+
+SHORT = Rule(failures=3, window=2.0, lockout=0.4, lockout_cap=0.8, memory=30.0)
+
+
+def test_redis_guard_locks_out_for_every_web_process(redis_url: str) -> None:
+    first = RedisTokenGuard(redis.Redis.from_url(redis_url), SHORT)
+    second = RedisTokenGuard(redis.Redis.from_url(redis_url), SHORT)  # another web process
+    assert first.failed(ATTACKER) == 0.0
+    assert second.failed(ATTACKER) == 0.0
+    assert first.failed(ATTACKER) == pytest.approx(0.4)
+    assert 0.2 < second.wait(ATTACKER) <= 0.4
+    assert second.wait(NEIGHBOUR) == 0.0
+    assert second.failed(ATTACKER) == pytest.approx(second.wait(ATTACKER), abs=0.05)
+    time.sleep(0.45)
+    assert first.wait(ATTACKER) == 0.0
+    assert guess(second, 3)[-1] == pytest.approx(0.8)  # the second lockout in a row: doubled
+    time.sleep(0.85)
+    assert guess(first, 3)[-1] == pytest.approx(0.8)  # capped
+
+
+def test_redis_guard_window_starts_at_the_first_failure(redis_url: str) -> None:
+    limiter = RedisTokenGuard(
+        redis.Redis.from_url(redis_url), Rule(failures=3, window=0.3, lockout=5)
+    )
+    guess(limiter, 2)
+    time.sleep(0.35)
+    assert guess(limiter, 2) == [0.0, 0.0]  # a new window: two failures in it so far
+    assert limiter.wait(ATTACKER) == 0.0
+
+
+def test_redis_guard_fails_open_when_redis_is_down(caplog: pytest.LogCaptureFixture) -> None:
+    down = redis.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))
+    limiter = RedisTokenGuard(down, SHORT)
+    with caplog.at_level(logging.WARNING, logger="dashboard.guard"):
+        assert guess(limiter, 5) == [0.0] * 5
+        assert limiter.wait(ATTACKER) == 0.0
+    assert "cannot reach Redis" in caplog.text
+
+
+def test_the_guard_follows_the_mode(settings: Settings, redis_url: str) -> None:
+    settings.EMBEDDED = True
+    assert token_guard() is guard._local
+    settings.EMBEDDED = False
+    settings.REDIS_URL = redis_url
+    assert isinstance(token_guard(), RedisTokenGuard)
