@@ -1,0 +1,119 @@
+"""The wallboard pages: the list, the supervisor view and the TV view.
+
+The pages are shells: the numbers arrive over the wallboard socket. What a
+page needs before its first message (columns, labels, the socket's path, the
+build) travels in one JSON script tag, never in inline script.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from connectmetrics.catalogue import METRICS
+from connectmetrics.models import GROUPING_CHOICES
+from dashboard.models import Theme, Wallboard
+from dashboard.screen_access import token_access
+
+NO_ACCESS = "You do not have access to this wallboard. Ask an admin to add you to its viewers."
+NEW_TV_LINK = "Ask an admin for a new TV link."
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("wallboards")
+
+
+@login_required
+def wallboard_list(request: HttpRequest) -> HttpResponse:
+    wallboards = Wallboard.visible_to(request.user).select_related("queue_filter")
+    return render(request, "wallboards/list.html", {"wallboards": wallboards})
+
+
+@never_cache
+@login_required
+def supervisor(request: HttpRequest, slug: str) -> HttpResponse:
+    wallboard = get_object_or_404(Wallboard, slug=slug)
+    if not wallboard.can_view(request.user):
+        return _refused(request, NO_ACCESS)
+    return render(
+        request,
+        "wallboards/supervisor.html",
+        {"wallboard": wallboard, "config": _page_config(wallboard, wallboard)},
+    )
+
+
+@never_cache
+def tv(request: HttpRequest, slug: str) -> HttpResponse:
+    """The TV view: a display token in the URL, or a logged-in viewer."""
+    raw_token = request.GET.get("token", "")
+    if not raw_token and not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    wallboard = get_object_or_404(Wallboard, slug=slug)
+    owner = wallboard
+    if raw_token:
+        access = token_access(wallboard, raw_token, request.GET.get("via", ""))
+        if access.token is None or access.owner is None:
+            return _refused(request, access.refusal, tv=True, detail=NEW_TV_LINK)
+        access.token.last_seen_at = timezone.now()
+        access.token.save(update_fields=["last_seen_at"])
+        owner = access.owner
+    elif not wallboard.can_view(request.user):
+        return _refused(request, NO_ACCESS, tv=True)
+    theme = request.GET.get("theme", "")
+    return render(
+        request,
+        "wallboards/tv.html",
+        {
+            "wallboard": wallboard,
+            "theme": theme if theme in Theme.values else wallboard.theme,
+            "config": _page_config(wallboard, owner),
+        },
+    )
+
+
+def _refused(
+    request: HttpRequest, reason: str, *, tv: bool = False, detail: str = ""
+) -> HttpResponse:
+    return render(
+        request,
+        "wallboards/refused.html",
+        {"reason": reason, "detail": detail, "tv": tv},
+        status=403,
+    )
+
+
+def _page_config(wallboard: Wallboard, owner: Wallboard) -> dict[str, Any]:
+    """What the page's scripts read before the socket's first message.
+
+    `owner` is the wallboard whose rotation the screen follows: the wallboard
+    itself, or for a TV rotating with another wallboard's display token, that
+    wallboard.
+    """
+    return {
+        "wallboard": {
+            "slug": wallboard.slug,
+            "title": wallboard.title,
+            "columns": list(wallboard.columns),
+            "layout": wallboard.layout,
+            "theme": wallboard.theme,
+            "ticker": wallboard.ticker,
+            "sound_on_critical": wallboard.sound_on_critical,
+            "rotation": [{"slug": w.slug, "title": w.title} for w in owner.rotation.all()],
+            "rotation_seconds": owner.rotation_seconds,
+        },
+        "rotation_owner": owner.slug,
+        "catalogue": {
+            name: {"label": metric.label, "unit": metric.unit.value}
+            for name, metric in METRICS.items()
+        },
+        "grouping_labels": dict(GROUPING_CHOICES),
+        "build": settings.BUILD_ID,
+        "ws_path": f"/ws/wallboards/{wallboard.slug}/",
+        "tv_path": reverse("wallboard-tv", args=["-slug-"]),
+    }

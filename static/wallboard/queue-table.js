@@ -1,0 +1,238 @@
+// The queue table: a row per queue (or grouping value), a column per metric,
+// a totals row. Rows are keyed DOM that is reused from update to update; only
+// text, classes and trend lines that changed are touched, and trend lines of
+// rows scrolled out of sight wait until they come into view, so an update of
+// 100 rows stays inside one frame on a TV's CPU.
+
+import { el, levelCue, setLevel } from "./dom.js";
+import { formatValue } from "./format.js";
+import { columnsOf, levelOf, sortRows, trendMetricsOf, worstLevel } from "./model.js";
+import { createSparkline, drawSparkline } from "./sparkline.js";
+
+const TOTALS_KEY = "\u0000totals";
+
+export class QueueTable {
+  // `sortable` gives the header buttons that sort by a column; `pick` chooses
+  // the rows shown (the TV shows one page of them at a time).
+  constructor(table, { catalogue, groupingLabels, sortable, initialSort, onSort, pick }) {
+    this.table = table;
+    this.catalogue = catalogue;
+    this.groupingLabels = groupingLabels;
+    this.sortable = sortable;
+    this.sort = initialSort || null;
+    this.onSort = onSort || (() => {});
+    this.pick = pick || ((rows) => rows);
+    this.thead = table.createTHead();
+    this.tbody = table.tBodies[0] || table.createTBody();
+    this.tfoot = table.createTFoot();
+    this.layoutKey = "";
+    this.columns = [];
+    this.rows = new Map();
+    this.totals = null;
+    this.state = null;
+    this.onScreen = new Set();
+    this.observer =
+      "IntersectionObserver" in window
+        ? new IntersectionObserver((entries) => this.seen(entries), { rootMargin: "200px" })
+        : null;
+  }
+
+  seen(entries) {
+    for (const entry of entries) {
+      const key = entry.target.dataset.key;
+      const view = this.rows.get(key);
+      if (!entry.isIntersecting || !view) {
+        this.onScreen.delete(key);
+        continue;
+      }
+      this.onScreen.add(key);
+      this.drawTrends(view);
+    }
+  }
+
+  drawTrends(view) {
+    for (const cell of view.cells) {
+      if (cell.spark) {
+        drawSparkline(cell.spark, view.trends ? view.trends[cell.column.name] : null);
+      }
+    }
+  }
+
+  render(state) {
+    this.state = state;
+    const columns = columnsOf(state, this.catalogue);
+    const trends = trendMetricsOf(state);
+    const shownGroupings = state.data && state.data.groupings;
+    const groupings = shownGroupings && shownGroupings.length ? shownGroupings : ["QUEUE"];
+    const layoutKey = JSON.stringify([columns, [...trends].sort(), groupings]);
+    if (layoutKey !== this.layoutKey) {
+      this.layoutKey = layoutKey;
+      this.rebuild(columns, trends, groupings);
+    }
+    const data = state.data;
+    const rows = data ? this.pick(sortRows(data.rows || [], this.sort)) : [];
+    this.renderRows(rows, data ? data.trends || {} : {});
+    const showTotals = Boolean(data && data.totals && (data.rows || []).length > 1);
+    this.tfoot.hidden = !showTotals;
+    if (showTotals) {
+      this.fillRow(this.totals, { label: "Total", ...data.totals }, null);
+    }
+    this.table.dataset.rows = String(rows.length);
+  }
+
+  rebuild(columns, trends, groupings) {
+    this.columns = columns.map((column) => ({ ...column, trend: trends.has(column.name) }));
+    for (const view of this.rows.values()) {
+      this.forget(view);
+    }
+    this.rows.clear();
+    this.thead.replaceChildren(this.headerRow(groupings));
+    this.totals = this.createRow(TOTALS_KEY, "th");
+    this.totals.tr.classList.add("totals");
+    this.tfoot.replaceChildren(this.totals.tr);
+    this.showSort();
+  }
+
+  headerRow(groupings) {
+    const tr = el("tr");
+    const label = groupings.map((g) => this.groupingLabels[g] || g).join(" · ");
+    tr.append(this.headerCell("label", label, "label"));
+    for (const column of this.columns) {
+      tr.append(this.headerCell(column.name, column.label, `num unit-${column.unit}`));
+    }
+    return tr;
+  }
+
+  headerCell(key, label, className) {
+    const th = el("th", className);
+    th.scope = "col";
+    th.dataset.sortKey = key;
+    if (!this.sortable) {
+      th.textContent = label;
+      return th;
+    }
+    const button = el("button", "sort");
+    button.type = "button";
+    button.append(el("span", "sort-label", label), el("span", "sort-arrow"));
+    button.setAttribute("aria-label", `Sort by ${label}`);
+    button.addEventListener("click", () => this.sortBy(key));
+    th.append(button);
+    return th;
+  }
+
+  // A first click sorts numbers largest first (the busiest queue on top) and
+  // names A to Z; a second click on the same column reverses it.
+  sortBy(key) {
+    const same = this.sort && this.sort.by === key;
+    this.sort = { by: key, descending: same ? !this.sort.descending : key !== "label" };
+    this.onSort(this.sort);
+    this.showSort();
+    if (this.state) {
+      this.render(this.state);
+    }
+  }
+
+  showSort() {
+    for (const th of this.thead.querySelectorAll("th")) {
+      const sorted = this.sort && this.sort.by === th.dataset.sortKey;
+      const direction = sorted ? (this.sort.descending ? "descending" : "ascending") : "none";
+      th.setAttribute("aria-sort", direction);
+      const arrow = th.querySelector(".sort-arrow");
+      if (arrow) {
+        arrow.textContent = sorted ? (this.sort.descending ? "▼" : "▲") : "";
+      }
+    }
+  }
+
+  createRow(key, labelTag = "th") {
+    const tr = el("tr");
+    tr.dataset.key = key;
+    const label = el(labelTag, "label");
+    if (labelTag === "th") {
+      label.scope = "row";
+    }
+    tr.append(label);
+    const cells = this.columns.map((column) => {
+      const td = el("td", `num unit-${column.unit}`);
+      td.dataset.metric = column.name;
+      const inner = el("span", "cell");
+      const cue = levelCue();
+      const value = el("span", "value");
+      let spark = null;
+      if (column.trend && key !== TOTALS_KEY) {
+        spark = createSparkline();
+        inner.append(spark.root);
+      }
+      inner.append(cue.cue, value);
+      td.append(inner);
+      tr.append(td);
+      return { td, cue, value, spark, text: null, column };
+    });
+    return { tr, label, labelText: null, cells, level: null, trends: null };
+  }
+
+  forget(view) {
+    if (this.observer) {
+      this.observer.unobserve(view.tr);
+    }
+    this.onScreen.delete(view.tr.dataset.key);
+    view.tr.remove();
+  }
+
+  renderRows(rows, trends) {
+    const seen = new Set();
+    const body = this.tbody;
+    rows.forEach((row, index) => {
+      seen.add(row.key);
+      let view = this.rows.get(row.key);
+      if (!view) {
+        view = this.createRow(row.key);
+        this.rows.set(row.key, view);
+        if (this.observer) {
+          this.observer.observe(view.tr);
+        }
+      }
+      this.fillRow(view, row, trends[row.key] || null);
+      if (body.children[index] !== view.tr) {
+        body.insertBefore(view.tr, body.children[index] || null);
+      }
+    });
+    for (const [key, view] of this.rows) {
+      if (!seen.has(key)) {
+        this.forget(view);
+        this.rows.delete(key);
+      }
+    }
+  }
+
+  fillRow(view, row, trends) {
+    if (view.labelText !== row.label) {
+      view.labelText = row.label;
+      view.label.textContent = row.label;
+      view.label.title = row.label;
+    }
+    const values = row.values || {};
+    const levels = row.levels || {};
+    for (const cell of view.cells) {
+      const name = cell.column.name;
+      const text = name in values ? formatValue(values[name], cell.column.unit) : "";
+      if (cell.text !== text) {
+        cell.text = text;
+        cell.value.textContent = text;
+      }
+      setLevel(cell.td, cell.cue, levelOf(levels, name));
+    }
+    view.trends = trends;
+    if (!this.observer || this.onScreen.has(view.tr.dataset.key)) {
+      this.drawTrends(view);
+    }
+    const worst = worstLevel(levels);
+    if (view.level !== worst) {
+      if (view.level) {
+        view.tr.classList.remove(`row-${view.level}`);
+      }
+      view.tr.classList.add(`row-${worst}`);
+      view.level = worst;
+    }
+  }
+}
