@@ -168,6 +168,12 @@ def test_the_image_build_and_production_settings_serve_pages(tmp_path: Path) -> 
     }
     collected = manage(build_env, "collectstatic", "--noinput")
     assert collected.returncode == 0, collected.stderr
+    # A page reloaded onto a new build must not mix in modules of the old one: the
+    # collected modules import each other by their hashed names.
+    (tv_module,) = [
+        p for p in (static_root / "wallboard").glob("tv.*.js") if p.name.count(".") == 2
+    ]
+    assert re.search(r'from "\./page\.[0-9a-f]{12}\.js"', tv_module.read_text())
     stack = Stack(
         tmp_path,
         redis_url=None,
