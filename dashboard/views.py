@@ -5,6 +5,7 @@ page needs before its first message (columns, labels, the socket's path, the
 build) travels in one JSON script tag, never in inline script.
 """
 
+import math
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from django.views.decorators.cache import never_cache
 
 from connectmetrics.catalogue import METRICS
 from connectmetrics.models import GROUPING_CHOICES
+from dashboard.guard import refusal_reason, request_address, token_guard
 from dashboard.models import Theme, Wallboard
 from dashboard.screen_access import token_access
 
@@ -57,8 +59,15 @@ def tv(request: HttpRequest, slug: str) -> HttpResponse:
     wallboard = get_object_or_404(Wallboard, slug=slug)
     owner = wallboard
     if raw_token:
+        # Repeated wrong tokens from one address are slowed down, as on the socket.
+        guard, address = token_guard(), request_address(request)
+        if (wait := guard.wait(address)) > 0:
+            response = _refused(request, refusal_reason(wait), tv=True, status=429)
+            response["Retry-After"] = str(math.ceil(wait))
+            return response
         access = token_access(wallboard, raw_token, request.GET.get("via", ""))
         if access.token is None or access.owner is None:
+            guard.failed(address)
             return _refused(request, access.refusal, tv=True, detail=NEW_TV_LINK)
         access.token.last_seen_at = timezone.now()
         access.token.save(update_fields=["last_seen_at"])
@@ -78,13 +87,13 @@ def tv(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _refused(
-    request: HttpRequest, reason: str, *, tv: bool = False, detail: str = ""
+    request: HttpRequest, reason: str, *, tv: bool = False, detail: str = "", status: int = 403
 ) -> HttpResponse:
     return render(
         request,
         "wallboards/refused.html",
         {"reason": reason, "detail": detail, "tv": tv},
-        status=403,
+        status=status,
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 import redis
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from pytest_django.fixtures import Settings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -22,7 +22,9 @@ from dashboard.guard import (
     scope_address,
     token_guard,
 )
+from dashboard.models import DisplayToken, Wallboard
 from tests.conftest import free_port
+from tests.simulated_centre import demo_filter, simulated_instance
 
 ATTACKER = "203.0.113.7"
 NEIGHBOUR = "203.0.113.8"
@@ -190,3 +192,16 @@ def test_the_guard_follows_the_mode(settings: Settings, redis_url: str) -> None:
     settings.EMBEDDED = False
     settings.REDIS_URL = redis_url
     assert isinstance(token_guard(), RedisTokenGuard)
+
+
+@pytest.mark.django_db
+def test_the_tv_page_slows_down_repeated_wrong_tokens(client: Client) -> None:
+    wallboard = Wallboard.objects.create(
+        slug="floor", title="Floor", queue_filter=demo_filter(simulated_instance())
+    )
+    _, good = DisplayToken.issue(wallboard, "Floor TV")
+    answers = [client.get(f"/wallboards/floor/tv/?token=guess-{n}").status_code for n in range(11)]
+    assert answers[:10] == [403] * 10
+    locked = client.get(f"/wallboards/floor/tv/?token={good}")
+    assert (locked.status_code, answers[10]) == (429, 429)
+    assert int(locked["Retry-After"]) > 0
