@@ -40,6 +40,9 @@ def slot_of(queue_filter_id: int, interval: int, now: float) -> int:
 class DuePoll:
     queue_filter_id: int
     interval: int
+    # Seconds left in the slot it was claimed for: a poll that has not started by then
+    # must not run, or it would share the next slot with that slot's own poll.
+    ends_in: float
 
 
 class SlotClaims(Protocol):
@@ -120,4 +123,8 @@ def claim_due_polls(claims: SlotClaims, now: float | None = None) -> list[DuePol
     moment = claims.now() if now is None else now
     wanted = [(i, interval, slot_of(i, interval, moment)) for i, interval in filters]
     won = claims.claim(wanted)
-    return [DuePoll(i, interval) for (i, interval, _), ok in zip(wanted, won, strict=True) if ok]
+    return [
+        DuePoll(i, interval, (slot + 1) * interval - slot_offset(i, interval) - moment)
+        for (i, interval, slot), ok in zip(wanted, won, strict=True)
+        if ok
+    ]

@@ -2,7 +2,7 @@
 
 Beat runs `dispatch_due_polls` every second (dashboard/celery.py). It claims the
 due slot of each queue filter (connectmetrics.schedule) and enqueues one
-`poll_queue_filter_task` per claim, with `expires` of one interval: a poll that
+`poll_queue_filter_task` per claim, expiring when its slot ends: a poll that
 waited in a backlog longer than that is dropped by the worker, never run late,
 because the next interval's poll is already on its way. Tasks carry IDs only.
 
@@ -26,7 +26,7 @@ def dispatch_due_polls() -> int:
     """Enqueue a poll for every queue filter whose interval is due; how many were enqueued."""
     due = claim_due_polls(slot_claims())
     for poll in due:
-        poll_queue_filter_task.apply_async((poll.queue_filter_id,), expires=poll.interval)
+        poll_queue_filter_task.apply_async((poll.queue_filter_id,), expires=poll.ends_in)
     return len(due)
 
 

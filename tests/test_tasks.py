@@ -12,7 +12,7 @@ from pytest_django.fixtures import Settings
 
 from connectmetrics import tasks
 from connectmetrics.models import ConnectInstance, QueueFilter
-from connectmetrics.schedule import RedisSlotClaims, claim_due_polls
+from connectmetrics.schedule import RedisSlotClaims, claim_due_polls, slot_of
 from dashboard.models import Wallboard
 from tests.simulated_centre import demo_filter, simulated_instance, upstream_calls
 
@@ -97,7 +97,7 @@ def test_disabled_filters_and_instances_are_not_dispatched(redis_mode: str) -> N
 
 
 @pytest.mark.django_db
-def test_the_dispatcher_enqueues_ids_that_expire_after_one_interval(
+def test_the_dispatcher_enqueues_ids_that_expire_when_their_interval_ends(
     redis_mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     queue_filter = demo_filter(simulated_instance(poll_interval=5))
@@ -109,7 +109,11 @@ def test_the_dispatcher_enqueues_ids_that_expire_after_one_interval(
     )
     assert tasks.dispatch_due_polls() == 1
     assert tasks.dispatch_due_polls() == 0
-    assert sent == [((queue_filter.pk,), {"expires": 5})]
+    ((args, options),) = sent
+    assert args == (queue_filter.pk,)
+    # It expires when its slot ends, so it can never share the next slot with that
+    # slot's own poll: at most one interval from now.
+    assert 0 < options["expires"] <= 5
 
 
 @pytest.mark.django_db
@@ -159,3 +163,14 @@ def test_a_backlog_never_replays_stale_polls(redis_mode: str) -> None:
             time.sleep(0.05)
         time.sleep(0.3)  # anything stale would have run before the fresh poll
     assert upstream_calls(redis_mode) == 1
+
+
+@pytest.mark.django_db
+def test_a_claimed_poll_expires_exactly_when_its_slot_ends(redis_mode: str) -> None:
+    claims = RedisSlotClaims(redis.Redis.from_url(redis_mode))
+    queue_filter = demo_filter(simulated_instance(poll_interval=5))
+    moment = claims.now()
+    (due,) = claim_due_polls(claims, now=moment)
+    slot = slot_of(queue_filter.pk, 5, moment)
+    assert slot_of(queue_filter.pk, 5, moment + due.ends_in - 0.001) == slot
+    assert slot_of(queue_filter.pk, 5, moment + due.ends_in + 0.001) == slot + 1
