@@ -61,6 +61,13 @@ class RedisServer:
 
         redis.Redis.from_url(self.url).flushall()
 
+    def fresh(self) -> str:
+        """Running (a test before may have stopped it) and empty; its URL."""
+        if self.process is None:
+            self.start()
+        self.flush()
+        return self.url
+
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
@@ -73,10 +80,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 @pytest.fixture
 def redis_url(redis_server: RedisServer) -> str:
     """A clean real Redis for one test."""
-    if redis_server.process is None:
-        redis_server.start()
-    redis_server.flush()
-    return redis_server.url
+    return redis_server.fresh()
 
 
 @pytest.fixture(autouse=True)

@@ -41,9 +41,7 @@ IN_FLIGHT = 1.5  # a poll dispatched just before beat stopped may still land
 def topology(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Topology]:
-    if redis_server.process is None:
-        redis_server.start()
-    redis_server.flush()
+    redis_server.fresh()
     running = start_topology(
         tmp_path_factory.mktemp("beat"), redis_url=redis_server.url, interval=INTERVAL
     )

@@ -40,9 +40,7 @@ def topology(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Topology]:
     assert raise_open_files_limit() >= 4 * SCREENS  # the server and the clients, inherited
-    if redis_server.process is None:
-        redis_server.start()
-    redis_server.flush()
+    redis_server.fresh()
     running = start_topology(
         tmp_path_factory.mktemp("reconnect-storm"), redis_url=redis_server.url, interval=5
     )

@@ -62,9 +62,7 @@ print(json.dumps(DisplayToken.issue(board, "big TV")[1]))
 def topology(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Topology]:
-    if redis_server.process is None:
-        redis_server.start()
-    redis_server.flush()
+    redis_server.fresh()
     running = start_topology(
         tmp_path_factory.mktemp("slow-client"), redis_url=redis_server.url, interval=1
     )

@@ -42,9 +42,7 @@ WATCH = 6  # seconds of watching the calls after a failure: 6 polls if nothing r
 def topology(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Topology]:
-    if redis_server.process is None:
-        redis_server.start()
-    redis_server.flush()
+    redis_server.fresh()
     # The demo's own filter polls rarely here: these tests watch two other instances.
     running = start_topology(
         tmp_path_factory.mktemp("upstream-errors"), redis_url=redis_server.url, interval=30

@@ -48,9 +48,7 @@ DEMO_FILTER_ID = (
 def topology(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Topology]:
-    if redis_server.process is None:
-        redis_server.start()
-    redis_server.flush()
+    redis_server.fresh()
     running = start_topology(
         tmp_path_factory.mktemp("worker-kill"),
         redis_url=redis_server.url,

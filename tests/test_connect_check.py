@@ -160,9 +160,7 @@ def test_an_unknown_instance_is_a_clear_error() -> None:
 
 
 def test_the_exit_code_tells_a_script(redis_server: RedisServer, tmp_path: Path) -> None:
-    if redis_server.process is None:
-        redis_server.start()
-    redis_server.flush()
+    redis_server.fresh()
     stack = Stack(tmp_path, redis_url=redis_server.url)
     stack.shell(
         "from django.core.management import call_command\n"

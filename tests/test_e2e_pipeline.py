@@ -38,9 +38,7 @@ class Running:
 def running(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Running]:
-    if redis_server.process is None:
-        redis_server.start()
-    redis_server.flush()
+    redis_server.fresh()
     stack = Stack(tmp_path_factory.mktemp("e2e"), redis_url=redis_server.url)
     token = seed_demo(stack, interval=INTERVAL)
     services = [stack.start(script) for script in ("worker", "beat", "web")]

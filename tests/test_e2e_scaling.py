@@ -36,9 +36,7 @@ class TwoWebs:
 def two_webs(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TwoWebs]:
-    if redis_server.process is None:
-        redis_server.start()
-    redis_server.flush()
+    redis_server.fresh()
     stack = Stack(tmp_path_factory.mktemp("scaling"), redis_url=redis_server.url)
     token = seed_demo(stack, interval=INTERVAL)
     services = [stack.start(script) for script in ("worker", "beat", "web", "web")]
