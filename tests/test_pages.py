@@ -515,6 +515,99 @@ def test_an_update_changes_the_page(supervisor_page: Page, demo: DemoSite) -> No
     assert supervisor_page.text_content("#data-time") != first_time
 
 
+READ_ROWS_ON_SCREEN = """() => {
+  const onScreen = (tr) => {
+    const box = tr.getBoundingClientRect();
+    return box.bottom > 0 && box.top < window.innerHeight;
+  };
+  const rows = [...document.querySelectorAll("#queue-table tbody tr")];
+  const shown = {};
+  for (const tr of rows.filter(onScreen)) {
+    const cells = {};
+    for (const td of tr.querySelectorAll("td")) {
+      cells[td.dataset.metric] = td.querySelector(".value").textContent;
+    }
+    shown[tr.dataset.key] = { label: tr.querySelector("th").textContent, cells };
+  }
+  return {
+    seq: Number(document.body.dataset.seq),
+    total: rows.length,
+    last: rows[rows.length - 1].dataset.key,
+    shown,
+  };
+}"""
+
+
+# Reads the rows on screen as soon as the page shows a new seq, in the same
+# frame, before any later frame could write them. (Rows the new order moves
+# on screen have not been laid out yet at that moment, so this reads the
+# text the frame will paint, not innerText.)
+WATCH_ROWS_AT_RENDER = f"""() => {{
+  const read = {READ_ROWS_ON_SCREEN};
+  window.rowsAtRender = [];
+  new MutationObserver(() => window.rowsAtRender.push(read())).observe(
+    document.body, {{ attributes: true, attributeFilter: ["data-seq"] }});
+}}"""
+
+
+def rows_on_screen_are_current(page: Page, log: SocketLog) -> dict[str, Any] | None:
+    """What the rows on screen show, if it is the numbers of the seq the page shows."""
+    seen: dict[str, Any] = page.evaluate(READ_ROWS_ON_SCREEN)
+    return seen if shows_its_seq(seen, log) else None
+
+
+def whole_table_is_current(page: Page, log: SocketLog) -> bool:
+    table = page.evaluate(READ_TABLE)
+    return bool(table["rows"] == expected_rows(log.with_seq(table["seq"])))
+
+
+def shows_its_seq(seen: dict[str, Any], log: SocketLog) -> bool:
+    expected = expected_rows(log.with_seq(seen["seq"]))
+    return all(expected[key] == shown for key, shown in seen["shown"].items())
+
+
+@pytest.mark.browser
+def test_rows_out_of_sight_are_current_a_moment_after_an_update(
+    browser: Browser,  # noqa: F811
+    demo: DemoSite,
+) -> None:
+    # A short window shows a few rows: an update writes those in its frame and
+    # the rest in the frames after it, so every row is current a moment later.
+    context = new_context(browser, viewport={"width": 1280, "height": 420})
+    try:
+        page = context.new_page()
+        log = SocketLog(page)
+        sign_in(page, demo)
+        page.goto(demo.url("/wallboards/demo/"))
+        live_table(page)
+        # The rows on screen show an update's numbers in the frame that shows
+        # its seq.
+        page.evaluate(WATCH_ROWS_AT_RENDER)
+        page.wait_for_timeout(3_000)
+        at_render = page.evaluate("window.rowsAtRender")
+        assert len(at_render) >= 2, "updates reached the page"
+        for seen in at_render:
+            assert 0 < len(seen["shown"]) < seen["total"] / 2, "most rows are out of sight"
+            expected = expected_rows(log.with_seq(seen["seq"]))
+            assert seen["shown"] == {key: expected[key] for key in seen["shown"]}
+        # All rows, out of sight too, match one update: the page does not wait
+        # for them to be scrolled into view.
+        wait_until(
+            lambda: whole_table_is_current(page, log),
+            timeout=10,
+            message="rows out of sight never caught up with the numbers on screen",
+        )
+        # Scrolled to the bottom, the last rows show current numbers.
+        page.mouse.wheel(0, 10_000)
+        wait_until(
+            lambda: (r := rows_on_screen_are_current(page, log)) and r["last"] in r["shown"],
+            timeout=10,
+            message="rows scrolled into view did not show the current numbers",
+        )
+    finally:
+        context.close()
+
+
 def cell_style(page: Page, selector: str) -> dict[str, Any]:
     style: dict[str, Any] = page.eval_on_selector(
         selector,
@@ -959,7 +1052,7 @@ SAME_AS_FRESH = """async () => {
   const keep = (d) => JSON.stringify({ seq: d.seq, rows: d.rows, totals: d.totals,
     trends: d.trends, status: d.status, fetched_at: d.fetched_at, metrics: d.metrics });
   return { seq: [mine.seq, fresh.seq], same: keep(mine) === keep(rebuilt),
-           updates: page.renderCount, points: Object.keys(mine.trends).length };
+           updates: page.renders.count, points: Object.keys(mine.trends).length };
 }"""
 
 

@@ -4,10 +4,10 @@
 
 import { WallboardSocket, socketUrl } from "./connection.js";
 import { parseTime } from "./format.js";
+import { FrameSamples } from "./frame-samples.js";
 import { freshness } from "./freshness.js";
 import { applyMessage, initialState } from "./state.js";
 
-const RENDER_SAMPLES = 4096;
 // A page whose build differs from the server's reloads, but never twice in a
 // minute, so two servers that disagree cannot make a screen reload forever.
 const RELOAD_SPACING_MS = 60000;
@@ -36,9 +36,13 @@ const REFUSAL_WORDS = {
 };
 
 export class WallboardPage {
-  constructor(config, { render, onTick = () => {}, onData = () => {} }) {
+  // `render` shows a state; `catchUp`, if the renderer defers work that is
+  // out of sight, does a little of it and says whether more is left. Each
+  // frame does one or the other, so catching up never slows an update.
+  constructor(config, { render, catchUp = () => false, onTick = () => {}, onData = () => {} }) {
     this.config = config;
     this.render = render;
+    this.catchUp = catchUp;
     this.onTick = onTick;
     this.onData = onData;
     const params = new URLSearchParams(window.location.search);
@@ -48,18 +52,10 @@ export class WallboardPage {
     this.linkUp = false;
     this.clockOffset = 0;
     this.frame = 0;
+    this.stateShown = false;
     this.reloadTimer = null;
-    // Per update: the script's time, and the time until the frame is drawn
-    // (script, style, layout and paint), measured by a message that runs
-    // right after the browser has rendered the frame.
-    this.renderTimes = new Float64Array(RENDER_SAMPLES);
-    this.frameTimes = new Float64Array(RENDER_SAMPLES);
-    this.renderCount = 0;
-    this.frameDone = new MessageChannel();
-    this.frameDone.port1.onmessage = (event) => {
-      const [index, started] = event.data;
-      this.frameTimes[index % RENDER_SAMPLES] = performance.now() - started;
-    };
+    this.renders = new FrameSamples();
+    this.catchUps = new FrameSamples();
     this.banner = document.getElementById("stale-banner");
     this.liveState = document.getElementById("live-state");
     this.socket = new WallboardSocket(
@@ -144,21 +140,32 @@ export class WallboardPage {
   }
 
   requestRender() {
+    this.stateShown = false;
+    this.requestFrame();
+  }
+
+  requestFrame() {
     if (this.frame === 0) {
       this.frame = requestAnimationFrame(() => {
         this.frame = 0;
-        this.renderNow();
+        this.nextFrame();
       });
     }
   }
 
+  nextFrame() {
+    if (!this.stateShown) {
+      this.stateShown = true;
+      this.renders.measure(() => this.renderNow());
+      this.requestFrame();
+    } else if (this.catchUps.measure(this.catchUp)) {
+      this.requestFrame();
+    }
+  }
+
   renderNow() {
-    const started = performance.now();
     this.render(this.state);
     this.showFreshness();
-    this.renderTimes[this.renderCount % RENDER_SAMPLES] = performance.now() - started;
-    this.frameDone.port2.postMessage([this.renderCount, started]);
-    this.renderCount += 1;
     if (this.state.data) {
       document.body.dataset.seq = String(this.state.data.seq);
     }

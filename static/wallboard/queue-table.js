@@ -1,8 +1,16 @@
 // The queue table: a row per queue (or grouping value), a column per metric,
 // a totals row. Rows are keyed DOM that is reused from update to update; only
-// text, classes and trend lines that changed are touched, and trend lines of
-// rows scrolled out of sight wait until they come into view, so an update of
-// 100 rows stays inside one frame on a TV's CPU.
+// text, classes and trend lines that changed are touched.
+//
+// An update writes the rows on screen at once, and the rows out of sight a
+// few per frame in the frames after it (the page calls catchUp), or as soon
+// as they scroll near the screen. So an update of 100 rows costs one frame of
+// the rows a supervisor can see, and every row's numbers are current a moment
+// later, for screen readers and find-in-page too.
+//
+// Every element carries its ARIA table role: the supervisor's stylesheet lays
+// rows out as grids (so rows out of sight can skip rendering), and a table
+// whose CSS display is changed loses its table semantics in some browsers.
 
 import { el, levelCue, setLevel } from "./dom.js";
 import { formatValue } from "./format.js";
@@ -10,6 +18,10 @@ import { columnsOf, levelOf, sortRows, trendMetricsOf, worstLevel } from "./mode
 import { createSparkline, drawSparkline } from "./sparkline.js";
 
 const TOTALS_KEY = "\u0000totals";
+// Rows out of sight are written as they scroll this close to the screen.
+const NEAR_SCREEN_PX = 200;
+// Rows out of sight written per frame between updates: a small layout each.
+const CATCH_UP_ROWS = 10;
 
 export class QueueTable {
   // `sortable` gives the header buttons that sort by a column; `pick` chooses
@@ -25,35 +37,30 @@ export class QueueTable {
     this.thead = table.createTHead();
     this.tbody = table.tBodies[0] || table.createTBody();
     this.tfoot = table.createTFoot();
+    table.setAttribute("role", "table");
+    for (const group of [this.thead, this.tbody, this.tfoot]) {
+      group.setAttribute("role", "rowgroup");
+    }
     this.layoutKey = "";
     this.columns = [];
     this.rows = new Map();
     this.totals = null;
     this.state = null;
-    this.onScreen = new Set();
+    // Rows whose newest numbers are not written yet.
+    this.behind = new Set();
     this.observer =
       "IntersectionObserver" in window
-        ? new IntersectionObserver((entries) => this.seen(entries), { rootMargin: "200px" })
+        ? new IntersectionObserver((entries) => this.seen(entries), {
+            rootMargin: `${NEAR_SCREEN_PX}px`,
+          })
         : null;
   }
 
   seen(entries) {
     for (const entry of entries) {
-      const key = entry.target.dataset.key;
-      const view = this.rows.get(key);
-      if (!entry.isIntersecting || !view) {
-        this.onScreen.delete(key);
-        continue;
-      }
-      this.onScreen.add(key);
-      this.drawTrends(view);
-    }
-  }
-
-  drawTrends(view) {
-    for (const cell of view.cells) {
-      if (cell.spark) {
-        drawSparkline(cell.spark, view.trends ? view.trends[cell.column.name] : null);
+      const view = this.rows.get(entry.target.dataset.key);
+      if (entry.isIntersecting && view && this.behind.has(view)) {
+        this.fillRow(view);
       }
     }
   }
@@ -75,19 +82,21 @@ export class QueueTable {
     const showTotals = Boolean(data && data.totals && (data.rows || []).length > 1);
     this.tfoot.hidden = !showTotals;
     if (showTotals) {
-      this.fillRow(this.totals, { label: "Total", ...data.totals }, null);
+      this.totals.row = { label: "Total", ...data.totals };
+      this.fillRow(this.totals);
     }
     this.table.dataset.rows = String(rows.length);
   }
 
   rebuild(columns, trends, groupings) {
     this.columns = columns.map((column) => ({ ...column, trend: trends.has(column.name) }));
+    this.table.style.setProperty("--metric-columns", String(this.columns.length));
     for (const view of this.rows.values()) {
       this.forget(view);
     }
     this.rows.clear();
     this.thead.replaceChildren(this.headerRow(groupings));
-    this.totals = this.createRow(TOTALS_KEY, "th");
+    this.totals = this.createRow(TOTALS_KEY);
     this.totals.tr.classList.add("totals");
     this.tfoot.replaceChildren(this.totals.tr);
     this.showSort();
@@ -95,6 +104,7 @@ export class QueueTable {
 
   headerRow(groupings) {
     const tr = el("tr");
+    tr.setAttribute("role", "row");
     const label = groupings.map((g) => this.groupingLabels[g] || g).join(" · ");
     tr.append(this.headerCell("label", label, "label"));
     for (const column of this.columns) {
@@ -106,6 +116,7 @@ export class QueueTable {
   headerCell(key, label, className) {
     const th = el("th", className);
     th.scope = "col";
+    th.setAttribute("role", "columnheader");
     th.dataset.sortKey = key;
     if (!this.sortable) {
       th.textContent = label;
@@ -144,16 +155,17 @@ export class QueueTable {
     }
   }
 
-  createRow(key, labelTag = "th") {
+  createRow(key) {
     const tr = el("tr");
+    tr.setAttribute("role", "row");
     tr.dataset.key = key;
-    const label = el(labelTag, "label");
-    if (labelTag === "th") {
-      label.scope = "row";
-    }
+    const label = el("th", "label");
+    label.scope = "row";
+    label.setAttribute("role", "rowheader");
     tr.append(label);
     const cells = this.columns.map((column) => {
       const td = el("td", `num unit-${column.unit}`);
+      td.setAttribute("role", "cell");
       td.dataset.metric = column.name;
       const inner = el("span", "cell");
       const cue = levelCue();
@@ -168,31 +180,39 @@ export class QueueTable {
       tr.append(td);
       return { td, cue, value, spark, text: null, column };
     });
-    return { tr, label, labelText: null, cells, level: null, trends: null };
+    return { tr, label, labelText: null, cells, level: null, row: null, trends: null };
   }
 
   forget(view) {
     if (this.observer) {
       this.observer.unobserve(view.tr);
     }
-    this.onScreen.delete(view.tr.dataset.key);
+    this.behind.delete(view);
     view.tr.remove();
   }
 
   renderRows(rows, trends) {
     const seen = new Set();
     const body = this.tbody;
+    const onScreen = this.onScreen();
     rows.forEach((row, index) => {
       seen.add(row.key);
       let view = this.rows.get(row.key);
-      if (!view) {
+      const created = !view;
+      if (created) {
         view = this.createRow(row.key);
         this.rows.set(row.key, view);
         if (this.observer) {
           this.observer.observe(view.tr);
         }
       }
-      this.fillRow(view, row, trends[row.key] || null);
+      view.row = row;
+      view.trends = trends[row.key] || null;
+      if (created || onScreen(index)) {
+        this.fillRow(view);
+      } else {
+        this.behind.add(view);
+      }
       if (body.children[index] !== view.tr) {
         body.insertBefore(view.tr, body.children[index] || null);
       }
@@ -205,7 +225,39 @@ export class QueueTable {
     }
   }
 
-  fillRow(view, row, trends) {
+  // Which row positions are on screen, from where the body's rows were laid
+  // out in the last frame (all rows have one height: their cells never wrap).
+  onScreen() {
+    const laidOut = this.tbody.rows.length;
+    if (!this.observer || laidOut === 0) {
+      return () => true;
+    }
+    const box = this.tbody.getBoundingClientRect();
+    const height = box.height / laidOut;
+    if (!height) {
+      return () => true;
+    }
+    const first = Math.floor(-box.top / height);
+    const last = Math.ceil((window.innerHeight - box.top) / height);
+    return (index) => index >= first && index <= last;
+  }
+
+  // Writes a few rows that are out of sight; says whether any are left.
+  catchUp() {
+    let left = CATCH_UP_ROWS;
+    for (const view of this.behind) {
+      if (left === 0) {
+        break;
+      }
+      this.fillRow(view);
+      left -= 1;
+    }
+    return this.behind.size > 0;
+  }
+
+  fillRow(view) {
+    this.behind.delete(view);
+    const row = view.row;
     if (view.labelText !== row.label) {
       view.labelText = row.label;
       view.label.textContent = row.label;
@@ -221,10 +273,9 @@ export class QueueTable {
         cell.value.textContent = text;
       }
       setLevel(cell.td, cell.cue, levelOf(levels, name));
-    }
-    view.trends = trends;
-    if (!this.observer || this.onScreen.has(view.tr.dataset.key)) {
-      this.drawTrends(view);
+      if (cell.spark) {
+        drawSparkline(cell.spark, view.trends ? view.trends[name] : null);
+      }
     }
     const worst = worstLevel(levels);
     if (view.level !== worst) {

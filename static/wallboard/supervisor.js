@@ -29,6 +29,7 @@ const page = new WallboardPage(config, {
     table.render(state);
     renderSurroundings(state);
   },
+  catchUp: () => table.catchUp(),
 });
 window.wallboardPage = page;
 page.start();

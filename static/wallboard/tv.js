@@ -45,7 +45,7 @@ function buildLayout(kind) {
       sortable: false,
       pick: (rows) => currentPage(rows),
     });
-    return { kind, render: (state) => view.render(state) };
+    return { kind, render: (state) => view.render(state), catchUp: () => view.catchUp() };
   }
   const host = document.createElement("div");
   host.className = "tiles";
@@ -55,6 +55,7 @@ function buildLayout(kind) {
     kind,
     host,
     render: (state, columns) => tiles.render(currentPage(state.data ? state.data.rows : []), columns),
+    catchUp: () => false,
   };
 }
 
@@ -198,6 +199,7 @@ function tick(now) {
 
 const page = new WallboardPage(config, {
   render,
+  catchUp: () => layout !== null && layout.catchUp(),
   onTick: tick,
   onData: (previous, next) => {
     if (newCriticalCount(previous, next) > 0) {
