@@ -651,23 +651,30 @@ def test_sorting_by_a_column_works_with_the_keyboard(supervisor_page: Page, demo
     log = SocketLog(supervisor_page)
     supervisor_page.goto(demo.url("/wallboards/demo/"))
     live_table(supervisor_page)
+
+    def online_descending() -> bool:
+        table = supervisor_page.evaluate(READ_TABLE)
+        rows = {row["key"]: row for row in log.with_seq(table["seq"])["rows"]}
+        online = [rows[key]["values"]["AGENTS_ONLINE"] for key in table["order"]]
+        return online == sorted(online, reverse=True)
+
+    def names_ascending() -> bool:
+        table = supervisor_page.evaluate(READ_TABLE)
+        names = [table["rows"][key]["label"] for key in table["order"]]
+        return names == sorted(names, key=str.lower)
+
     supervisor_page.focus("th[data-sort-key=AGENTS_ONLINE] button")
     supervisor_page.keyboard.press("Enter")
     expect(supervisor_page.locator("th[data-sort-key=AGENTS_ONLINE]")).to_have_attribute(
         "aria-sort", "descending"
     )
-    table = supervisor_page.evaluate(READ_TABLE)
-    rows = {row["key"]: row for row in log.with_seq(table["seq"])["rows"]}
-    online = [rows[key]["values"]["AGENTS_ONLINE"] for key in table["order"]]
-    assert online == sorted(online, reverse=True)
+    wait_until(online_descending, timeout=5, message="the rows were not sorted by Online")
     supervisor_page.keyboard.press("Enter")
     expect(supervisor_page.locator("th[data-sort-key=AGENTS_ONLINE]")).to_have_attribute(
         "aria-sort", "ascending"
     )
     supervisor_page.click("th[data-sort-key=label] button")
-    table = supervisor_page.evaluate(READ_TABLE)
-    names = [table["rows"][key]["label"] for key in table["order"]]
-    assert names == sorted(names, key=str.lower)
+    wait_until(names_ascending, timeout=5, message="the rows were not sorted by name")
     # The choice is kept for the next visit.
     supervisor_page.reload()
     expect(supervisor_page.locator("th[data-sort-key=label]")).to_have_attribute(

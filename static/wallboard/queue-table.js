@@ -24,8 +24,9 @@ const NEAR_SCREEN_PX = 200;
 const CATCH_UP_ROWS = 10;
 
 export class QueueTable {
-  // `sortable` gives the header buttons that sort by a column; `pick` chooses
-  // the rows shown (the TV shows one page of them at a time).
+  // `sortable` gives the header buttons that sort by a column, and `onSort`
+  // hears of a new order; `pick` chooses the rows shown (the TV shows one
+  // page of them at a time).
   constructor(table, { catalogue, groupingLabels, sortable, initialSort, onSort, pick }) {
     this.table = table;
     this.catalogue = catalogue;
@@ -45,7 +46,6 @@ export class QueueTable {
     this.columns = [];
     this.rows = new Map();
     this.totals = null;
-    this.state = null;
     // Rows whose newest numbers are not written yet.
     this.behind = new Set();
     this.observer =
@@ -66,7 +66,6 @@ export class QueueTable {
   }
 
   render(state) {
-    this.state = state;
     const columns = columnsOf(state, this.catalogue);
     const trends = trendMetricsOf(state);
     const shownGroupings = state.data && state.data.groupings;
@@ -132,15 +131,13 @@ export class QueueTable {
   }
 
   // A first click sorts numbers largest first (the busiest queue on top) and
-  // names A to Z; a second click on the same column reverses it.
+  // names A to Z; a second click on the same column reverses it. The page
+  // renders the new order in its next frame (`onSort`).
   sortBy(key) {
     const same = this.sort && this.sort.by === key;
     this.sort = { by: key, descending: same ? !this.sort.descending : key !== "label" };
-    this.onSort(this.sort);
     this.showSort();
-    if (this.state) {
-      this.render(this.state);
-    }
+    this.onSort(this.sort);
   }
 
   showSort() {

@@ -21,7 +21,10 @@ const table = new QueueTable(document.getElementById("queue-table"), {
   groupingLabels: config.grouping_labels,
   sortable: true,
   initialSort: savedSort(),
-  onSort: (sort) => window.localStorage.setItem(sortKey, JSON.stringify(sort)),
+  onSort: (sort) => {
+    window.localStorage.setItem(sortKey, JSON.stringify(sort));
+    page.requestRender();
+  },
 });
 
 const page = new WallboardPage(config, {
