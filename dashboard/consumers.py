@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from connectmetrics.snapshots import snapshot_store
@@ -72,6 +73,16 @@ class Refusal:
     reason: str
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in user a screen shows its wallboard to (screens opened
+    with a display token have none)."""
+
+    user_id: int
+    # push.session_digest of the session the socket was opened in.
+    session: str
+
+
 def admit(
     slug: str, raw_token: str, via: str, user: AbstractBaseUser | AnonymousUser, address: str
 ) -> Screen | Refusal:
@@ -107,6 +118,17 @@ def admit(
     )
 
 
+def viewer_refusal(user_id: int, wallboard_id: int) -> Refusal | None:
+    """Why a signed-in user may no longer view a wallboard they have open, if so."""
+    wallboard = Wallboard.objects.filter(pk=wallboard_id).first()
+    if wallboard is None:
+        return None  # its deletion closes the screen, with its own reason
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None or not wallboard.can_view(user):
+        return Refusal(CloseCode.FORBIDDEN, NO_ACCESS)
+    return None
+
+
 def settings_text(wallboard_id: int, rotation_owner_id: int) -> str | None:
     """A "wallboard" message for a screen following another wallboard's rotation."""
     wallboard = Wallboard.objects.filter(pk=wallboard_id).first()
@@ -122,6 +144,7 @@ class WallboardConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = None
 
     screen: Screen | None = None
+    viewer: Viewer | None = None
     outbox: fanout.Outbox | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -155,6 +178,12 @@ class WallboardConsumer(AsyncWebsocketConsumer):
             await self.close(verdict.code, verdict.reason)
             return
         self.screen = verdict
+        if verdict.display_token_id is None:
+            session = self.scope.get("session")
+            session_key = session.session_key if session is not None else None
+            self.viewer = Viewer(
+                self.scope["user"].pk, push.session_digest(session_key) if session_key else ""
+            )
         self.outbox = fanout.Outbox(self._send_text, self._close, KINDS)
         self.outbox.put("wallboard", verdict.wallboard_text)
         if verdict.display_token_id is not None:
@@ -191,6 +220,8 @@ class WallboardConsumer(AsyncWebsocketConsumer):
                 self.wallboard_deleted(envelope)
             case push.DISPLAY_TOKEN_REVOKED:
                 self.display_token_revoked(envelope)
+            case push.WALLBOARD_ACCESS_CHANGED:
+                self.wallboard_access_changed(envelope)
             case push.HEARTBEAT:
                 self.heartbeat(envelope)
 
@@ -225,6 +256,17 @@ class WallboardConsumer(AsyncWebsocketConsumer):
     def display_token_revoked(self, envelope: fanout.Envelope) -> None:
         if self.outbox is not None:
             self.outbox.close(CloseCode.FORBIDDEN, push.REVOKED_REASON, last=envelope["text"])
+
+    def wallboard_access_changed(self, envelope: fanout.Envelope) -> None:
+        viewer, outbox = self.viewer, self.outbox
+        if viewer is None or outbox is None:
+            return
+        if envelope.get("session"):
+            if envelope["session"] == viewer.session:
+                outbox.close(CloseCode.NOT_AUTHORISED, NOT_SIGNED_IN)
+            return
+        if envelope.get("user") in (None, viewer.user_id):
+            self._spawn(self._check_access(viewer))
 
     def heartbeat(self, envelope: fanout.Envelope) -> None:
         if self.outbox is not None and self.outbox.idle:
@@ -281,6 +323,21 @@ class WallboardConsumer(AsyncWebsocketConsumer):
                 return
             outbox.put("snapshot", snapshot)
             outbox.release()
+
+    async def _check_access(self, viewer: Viewer) -> None:
+        screen = self.screen
+        if screen is None:
+            return
+        try:
+            refusal = await database_sync_to_async(viewer_refusal)(
+                viewer.user_id, screen.wallboard_id
+            )
+        except Exception:
+            # Reconnecting checks access again, once the database answers.
+            logger.exception("Cannot check a viewer's access to a wallboard")
+            refusal = Refusal(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE)
+        if refusal is not None and self.outbox is not None:
+            self.outbox.close(refusal.code, refusal.reason)
 
     async def _refresh_settings(self, screen: Screen) -> None:
         try:

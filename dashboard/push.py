@@ -10,7 +10,9 @@ token's group. Each web process follows each group once (dashboard/fanout.py).
 `apublish_*` for code on an event loop (the embedded poller).
 """
 
+import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -27,6 +29,7 @@ SNAPSHOT_UPDATE = "snapshot.update"
 WALLBOARD_MESSAGE = "wallboard.message"
 WALLBOARD_DELETED = "wallboard.deleted"
 DISPLAY_TOKEN_REVOKED = "display_token.revoked"
+WALLBOARD_ACCESS_CHANGED = "wallboard.access_changed"
 # Not published: each process's fan-out makes it every HEARTBEAT_SECONDS.
 HEARTBEAT = "heartbeat"
 
@@ -129,3 +132,34 @@ async def apublish_revocation(display_token_id: int) -> None:
 
 def publish_revocation(display_token_id: int) -> None:
     async_to_sync(apublish_revocation)(display_token_id)
+
+
+def session_digest(session_key: str) -> str:
+    """A session as access messages name it: never the key itself, which signs a user in."""
+    return hashlib.sha256(session_key.encode()).hexdigest()
+
+
+async def apublish_access_changed(
+    wallboard_ids: Iterable[int], user_id: int | None = None, session_key: str | None = None
+) -> None:
+    """Tell the signed-in screens of these wallboards that who may view them changed.
+
+    With `session_key`, that session signed out: its screens close. Otherwise
+    each screen (only `user_id`'s, if given) checks that its user may still
+    view its wallboard, and closes if not.
+    """
+    session = session_digest(session_key) if session_key else None
+    for wallboard_id in wallboard_ids:
+        await _send(
+            wallboard_group(wallboard_id),
+            WALLBOARD_ACCESS_CHANGED,
+            "",
+            user=user_id,
+            session=session,
+        )
+
+
+def publish_access_changed(
+    wallboard_ids: Iterable[int], user_id: int | None = None, session_key: str | None = None
+) -> None:
+    async_to_sync(apublish_access_changed)(list(wallboard_ids), user_id, session_key)

@@ -1,4 +1,5 @@
-"""Open screens follow the admin at once: settings, revocations, deletions.
+"""Open screens follow the admin at once: settings, revocations, deletions,
+and who may view a wallboard.
 
 Each message is published after the transaction commits, built from what was
 committed (the admin saves a wallboard's rotation after the wallboard itself).
@@ -8,17 +9,27 @@ settings on their next connect, and the once-a-minute token check
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
+from django.http import HttpRequest
 
 from dashboard import push
 from dashboard.models import DisplayToken, Wallboard
 
 logger = logging.getLogger(__name__)
+User = get_user_model()
+
+# m2m actions after which someone may see fewer wallboards than before.
+ACCESS_LOST = ("post_remove", "post_clear")
+# User fields that decide what they may view (Wallboard.can_view).
+ACCESS_FIELDS = {"is_active", "is_staff", "is_superuser"}
 
 
 def _after_commit(what: str, publish: Callable[[], None]) -> None:
@@ -73,3 +84,87 @@ def display_token_deleted(
 ) -> None:
     token_id = instance.pk
     _after_commit(f"deleted display token {token_id}", lambda: push.publish_revocation(token_id))
+
+
+# --- Who may view a wallboard -------------------------------------------------
+# A supervisor's open screen is checked again whenever their access may have
+# shrunk, so taking a viewer off a wallboard closes their screen at once, as
+# revoking a display token closes a TV's.
+
+
+def _access_changed(
+    wallboard_ids: Iterable[int] | None, user_id: int | None = None, session_key: str = ""
+) -> None:
+    """`wallboard_ids` None: every wallboard (the change's reach is not known)."""
+    known = None if wallboard_ids is None else list(wallboard_ids)
+
+    def publish() -> None:
+        ids = known if known is not None else Wallboard.objects.values_list("pk", flat=True)
+        push.publish_access_changed(ids, user_id, session_key or None)
+
+    _after_commit("a change of who may view wallboards", publish)
+
+
+def _only(pk_set: set[int] | None) -> int | None:
+    return next(iter(pk_set)) if pk_set is not None and len(pk_set) == 1 else None
+
+
+@receiver(m2m_changed, sender=Wallboard.viewers.through)
+def viewers_changed(
+    sender: type, instance: Any, action: str, reverse: bool, pk_set: set[int] | None, **kwargs: Any
+) -> None:
+    if action not in ACCESS_LOST:
+        return
+    if reverse:  # user.wallboards.remove(...): pk_set holds wallboards
+        _access_changed(pk_set, user_id=instance.pk)
+    else:  # wallboard.viewers.remove(...): pk_set holds users
+        _access_changed([instance.pk], user_id=_only(pk_set))
+
+
+@receiver(m2m_changed, sender=Wallboard.viewer_groups.through)
+def viewer_groups_changed(
+    sender: type, instance: Any, action: str, reverse: bool, pk_set: set[int] | None, **kwargs: Any
+) -> None:
+    if action in ACCESS_LOST:
+        _access_changed(pk_set if reverse else [instance.pk])
+
+
+@receiver(m2m_changed, sender=User.groups.through)
+def user_groups_changed(
+    sender: type, instance: Any, action: str, reverse: bool, pk_set: set[int] | None, **kwargs: Any
+) -> None:
+    if action not in ACCESS_LOST:
+        return
+    if reverse:  # group.user_set.remove(...): pk_set holds users
+        boards = Wallboard.objects.filter(viewer_groups=instance)
+        _access_changed(boards.values_list("pk", flat=True), user_id=_only(pk_set))
+    elif pk_set is None:
+        _access_changed(None, user_id=instance.pk)
+    else:  # user.groups.remove(...): pk_set holds groups
+        boards = Wallboard.objects.filter(viewer_groups__in=pk_set)
+        _access_changed(boards.values_list("pk", flat=True), user_id=instance.pk)
+
+
+@receiver(post_save, sender=User)
+def user_saved(sender: type, instance: Any, created: bool, **kwargs: Any) -> None:
+    update_fields = kwargs.get("update_fields")
+    if not created and (update_fields is None or ACCESS_FIELDS & set(update_fields)):
+        _access_changed(None, user_id=instance.pk)
+
+
+@receiver(post_delete, sender=User)
+def user_deleted(sender: type, instance: Any, **kwargs: Any) -> None:
+    _access_changed(None, user_id=instance.pk)
+
+
+@receiver(post_delete, sender=Group)
+def group_deleted(sender: type, instance: Group, **kwargs: Any) -> None:
+    _access_changed(None)
+
+
+@receiver(user_logged_out)
+def signed_out(sender: type, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    session_key = request.session.session_key if request is not None else None
+    if session_key:
+        boards = None if user is None else Wallboard.visible_to(user).values_list("pk", flat=True)
+        _access_changed(boards, session_key=session_key)

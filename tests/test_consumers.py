@@ -414,6 +414,146 @@ async def test_deleting_a_wallboard_closes_its_screens(
     assert await close_code(screen) == 4004
 
 
+# --- who may view, while they watch -------------------------------------------------
+
+
+def signed_in(user: User) -> tuple[Client, bytes]:
+    """A browser session of `user`: its client (to sign out with) and its cookie."""
+    client = Client()
+    client.force_login(user)
+    return client, f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+async def still_open(*screens: WebsocketCommunicator, wallboard: Wallboard, seq: int) -> None:
+    """Each screen still gets its wallboard's updates."""
+    text = update(wallboard.queue_filter, seq)
+    await apublish_update(wallboard.queue_filter_id, text)
+    for screen in screens:
+        assert await screen.receive_from(timeout=3) == text
+
+
+async def viewer_screen(wallboard: Wallboard, user: User) -> WebsocketCommunicator:
+    _, cookie = await database_sync_to_async(signed_in)(user)
+    return await opened(f"/ws/wallboards/{wallboard.slug}/", cookie=cookie)
+
+
+def make_user(name: str, **fields: Any) -> User:
+    return User.objects.create_user(name, password="pw-12345678", **fields)
+
+
+async def test_taking_a_viewer_off_a_wallboard_closes_their_screen_and_no_other(
+    wallboard: Wallboard, tv_token: tuple[DisplayToken, str]
+) -> None:
+    def viewers() -> tuple[User, User]:
+        leaving, staying = make_user("leaving"), make_user("staying")
+        wallboard.viewers.add(leaving, staying)
+        return leaving, staying
+
+    leaving, staying = await database_sync_to_async(viewers)()
+    leaving_screen = await viewer_screen(wallboard, leaving)
+    staying_screen = await viewer_screen(wallboard, staying)
+    tv = await opened(tv_path(wallboard, tv_token[1]))
+
+    await database_sync_to_async(wallboard.viewers.remove)(leaving)
+
+    assert await close_code(leaving_screen) == 4003
+    await still_open(staying_screen, tv, wallboard=wallboard, seq=1)
+    # The same from the user's side of the relation.
+    await database_sync_to_async(staying.wallboards.remove)(wallboard)
+    assert await close_code(staying_screen) == 4003
+    await still_open(tv, wallboard=wallboard, seq=2)
+    await tv.disconnect()
+
+
+@pytest.mark.parametrize(
+    "take_away",
+    [
+        "user leaves the group",
+        "group loses the user",
+        "wallboard loses the group",
+        "group is deleted",
+    ],
+)
+async def test_losing_a_viewer_group_closes_its_members_screens(
+    wallboard: Wallboard, take_away: str
+) -> None:
+    def member() -> tuple[User, Group]:
+        user = make_user("team-lead")
+        group = Group.objects.create(name="Sales supervisors")
+        user.groups.add(group)
+        wallboard.viewer_groups.add(group)
+        return user, group
+
+    user, group = await database_sync_to_async(member)()
+    screen = await viewer_screen(wallboard, user)
+
+    def lose() -> None:
+        match take_away:
+            case "user leaves the group":
+                user.groups.remove(group)
+            case "group loses the user":
+                group.user_set.remove(user)
+            case "wallboard loses the group":
+                wallboard.viewer_groups.remove(group)
+            case "group is deleted":
+                group.delete()
+
+    await database_sync_to_async(lose)()
+
+    assert await close_code(screen) == 4003
+
+
+@pytest.mark.parametrize("field", ["is_active", "is_staff"])
+async def test_a_user_who_loses_their_standing_loses_their_screens(
+    wallboard: Wallboard, field: str
+) -> None:
+    user = await database_sync_to_async(make_user)("floor-manager", is_staff=True)
+    screen = await viewer_screen(wallboard, user)
+
+    setattr(user, field, False)
+    await database_sync_to_async(user.save)()
+
+    assert await close_code(screen) == 4003
+
+
+async def test_a_change_that_leaves_access_in_place_leaves_the_screen_open(
+    wallboard: Wallboard,
+) -> None:
+    def viewer_and_member() -> User:
+        user = make_user("supervisor")
+        group = Group.objects.create(name="Sales supervisors")
+        user.groups.add(group)
+        wallboard.viewer_groups.add(group)
+        wallboard.viewers.add(user)
+        return user
+
+    user = await database_sync_to_async(viewer_and_member)()
+    screen = await viewer_screen(wallboard, user)
+
+    # Still a member of a viewer group; signing in again elsewhere changes nothing.
+    await database_sync_to_async(wallboard.viewers.remove)(user)
+    await database_sync_to_async(user.save)(update_fields=["last_login"])
+
+    assert await screen.receive_nothing(timeout=1), "the screen was sent nothing, not a close"
+    await still_open(screen, wallboard=wallboard, seq=1)
+    await screen.disconnect()
+
+
+async def test_signing_out_closes_the_screens_of_that_session_only(wallboard: Wallboard) -> None:
+    user = await database_sync_to_async(make_user)("supervisor")
+    await database_sync_to_async(wallboard.viewers.add)(user)
+    desk, desk_cookie = await database_sync_to_async(signed_in)(user)
+    _, laptop_cookie = await database_sync_to_async(signed_in)(user)
+    desk_screen = await opened("/ws/wallboards/sales/", cookie=desk_cookie)
+    laptop_screen = await opened("/ws/wallboards/sales/", cookie=laptop_cookie)
+
+    await database_sync_to_async(desk.logout)()
+
+    assert await close_code(desk_screen) == 4001
+    await still_open(laptop_screen, wallboard=wallboard, seq=1)
+    await laptop_screen.disconnect()
+
+
 # --- frames from the client ----------------------------------------------------------
 
 # Junk text (empty included), binary, and huge frames of both kinds.

@@ -827,6 +827,54 @@ def test_revoking_a_token_stops_its_screen_at_once_and_says_why(
 
 
 @pytest.mark.browser
+def test_a_supervisor_taken_off_a_wallboard_or_signed_out_sees_why_at_once(
+    browser: Browser,  # noqa: F811
+    context: BrowserContext,
+    demo: DemoSite,
+) -> None:
+    demo.shell(
+        "from django.contrib.auth.models import User; from dashboard.models import Wallboard; "
+        "board = Wallboard.objects.get(slug='demo'); "
+        "[board.viewers.add(User.objects.create_user(name, password='pw-for-a-viewer')) "
+        "for name in ('leaving-viewer', 'staying-viewer')]; print(1)"
+    )
+    viewer_context = new_context(browser)
+    try:
+        leaving = viewer_context.new_page()
+        sign_in(leaving, demo, "leaving-viewer", "pw-for-a-viewer")
+        leaving.goto(demo.url("/wallboards/demo/"))
+        leaving.wait_for_selector("body[data-freshness=live]", timeout=20_000)
+        admin = admin_page(context, demo)
+        wallboard_id = demo.shell(
+            "from dashboard.models import Wallboard; print(Wallboard.objects.get(slug='demo').pk)"
+        )
+        admin.goto(demo.url(f"/admin/dashboard/wallboard/{wallboard_id}/change/"))
+        admin.dblclick("#id_viewers_to option:text-is('leaving-viewer')")
+        admin.click("input[name=_save]")
+        expect(admin.locator(".messagelist .success")).to_be_visible()
+        expect(leaving.locator("#refusal .refusal-heading")).to_have_text(
+            "You no longer have access to this wallboard", timeout=5_000
+        )
+    finally:
+        viewer_context.close()
+    # Signing out in another tab of the same browser stops its open wallboard.
+    viewer_context = new_context(browser)
+    try:
+        staying = viewer_context.new_page()
+        sign_in(staying, demo, "staying-viewer", "pw-for-a-viewer")
+        staying.goto(demo.url("/wallboards/demo/"))
+        staying.wait_for_selector("body[data-freshness=live]", timeout=20_000)
+        other_tab = viewer_context.new_page()
+        other_tab.goto(demo.url("/wallboards/"))
+        other_tab.click("button:text-is('Sign out')")
+        expect(staying.locator("#refusal .refusal-heading")).to_have_text(
+            "You are signed out", timeout=5_000
+        )
+    finally:
+        viewer_context.close()
+
+
+@pytest.mark.browser
 def test_the_ticker_appears_on_open_screens_when_an_admin_saves_it(
     context: BrowserContext, demo: DemoSite
 ) -> None:
