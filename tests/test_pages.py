@@ -525,9 +525,9 @@ READ_ROWS_ON_SCREEN = """() => {
   for (const tr of rows.filter(onScreen)) {
     const cells = {};
     for (const td of tr.querySelectorAll("td")) {
-      cells[td.dataset.metric] = td.querySelector(".value").textContent;
+      cells[td.dataset.metric] = td.querySelector(".value").innerText;
     }
-    shown[tr.dataset.key] = { label: tr.querySelector("th").textContent, cells };
+    shown[tr.dataset.key] = { label: tr.querySelector("th").innerText, cells };
   }
   return {
     seq: Number(document.body.dataset.seq),
@@ -539,9 +539,10 @@ READ_ROWS_ON_SCREEN = """() => {
 
 
 # Reads the rows on screen as soon as the page shows a new seq, in the same
-# frame, before any later frame could write them. (Rows the new order moves
-# on screen have not been laid out yet at that moment, so this reads the
-# text the frame will paint, not innerText.)
+# frame, before any later frame could write them. innerText is the text as
+# rendered: empty for a row the browser skips (content-visibility), as it
+# would a row a new order brings on screen from far away if the page did not
+# mark it as on screen.
 WATCH_ROWS_AT_RENDER = f"""() => {{
   const read = {READ_ROWS_ON_SCREEN};
   window.rowsAtRender = [];

@@ -205,7 +205,11 @@ export class QueueTable {
       }
       view.row = row;
       view.trends = trends[row.key] || null;
-      if (created || onScreen(index)) {
+      const shown = onScreen(index);
+      // A row a new order brings on screen from far away is drawn in this
+      // frame, not left blank until the browser sees it is on screen.
+      view.tr.classList.toggle("on-screen", shown);
+      if (created || shown) {
         this.fillRow(view);
       } else {
         this.behind.add(view);
