@@ -72,10 +72,15 @@ def tv_token(wallboard: Wallboard) -> tuple[DisplayToken, str]:
     return DisplayToken.issue(wallboard, "Floor 2 TV")
 
 
-def session_cookie(user: User) -> bytes:
+def signed_in(user: User) -> tuple[Client, bytes]:
+    """A browser session of `user`: its client (to sign out with) and its cookie."""
     client = Client()
     client.force_login(user)
-    return f"sessionid={client.cookies['sessionid'].value}".encode()
+    return client, f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+def session_cookie(user: User) -> bytes:
+    return signed_in(user)[1]
 
 
 async def open_socket(
@@ -417,13 +422,6 @@ async def test_deleting_a_wallboard_closes_its_screens(
 # --- who may view, while they watch -------------------------------------------------
 
 
-def signed_in(user: User) -> tuple[Client, bytes]:
-    """A browser session of `user`: its client (to sign out with) and its cookie."""
-    client = Client()
-    client.force_login(user)
-    return client, f"sessionid={client.cookies['sessionid'].value}".encode()
-
-
 async def still_open(*screens: WebsocketCommunicator, wallboard: Wallboard, seq: int) -> None:
     """Each screen still gets its wallboard's updates."""
     text = update(wallboard.queue_filter, seq)
@@ -433,7 +431,7 @@ async def still_open(*screens: WebsocketCommunicator, wallboard: Wallboard, seq:
 
 
 async def viewer_screen(wallboard: Wallboard, user: User) -> WebsocketCommunicator:
-    _, cookie = await database_sync_to_async(signed_in)(user)
+    cookie = await database_sync_to_async(session_cookie)(user)
     return await opened(f"/ws/wallboards/{wallboard.slug}/", cookie=cookie)
 
 
