@@ -40,6 +40,7 @@ class CloseCode(IntEnum):
     NOT_AUTHORISED = 4001  # not logged in, or a display token not valid here
     FORBIDDEN = 4003  # a revoked display token, or a user not allowed to view
     NO_SUCH_WALLBOARD = 4004
+    SESSION_ENDED = 4010  # the browser session ended: connect again to be checked afresh
     TOO_MANY_WRONG_TOKENS = TOO_MANY_ATTEMPTS_CLOSE_CODE  # this address is locked out a while
 
 
@@ -48,6 +49,7 @@ NO_ACCESS = "You do not have access to this wallboard"
 NO_SUCH_WALLBOARD = "There is no wallboard at this address"
 SEND_ONLY = "This socket only sends; it accepts no messages"
 UNAVAILABLE = "The server cannot reach its data just now; try again"
+SESSION_ENDED_REASON = "This browser's session ended; connect again"
 
 # The order an outbox writes what it holds: settings, the snapshot updates
 # apply to, the newest update, and a heartbeat only when idle.
@@ -222,6 +224,8 @@ class WallboardConsumer(AsyncWebsocketConsumer):
                 self.display_token_revoked(envelope)
             case push.WALLBOARD_ACCESS_CHANGED:
                 self.wallboard_access_changed(envelope)
+            case push.SESSION_ENDED:
+                self.session_ended(envelope)
             case push.HEARTBEAT:
                 self.heartbeat(envelope)
 
@@ -261,12 +265,13 @@ class WallboardConsumer(AsyncWebsocketConsumer):
         viewer, outbox = self.viewer, self.outbox
         if viewer is None or outbox is None:
             return
-        if envelope.get("session"):
-            if envelope["session"] == viewer.session:
-                outbox.close(CloseCode.NOT_AUTHORISED, NOT_SIGNED_IN)
-            return
-        if envelope.get("user") in (None, viewer.user_id):
+        if envelope["user"] in (None, viewer.user_id):
             self._spawn(self._check_access(viewer))
+
+    def session_ended(self, envelope: fanout.Envelope) -> None:
+        viewer, outbox = self.viewer, self.outbox
+        if viewer is not None and outbox is not None and envelope["session"] == viewer.session:
+            outbox.close(CloseCode.SESSION_ENDED, SESSION_ENDED_REASON)
 
     def heartbeat(self, envelope: fanout.Envelope) -> None:
         if self.outbox is not None and self.outbox.idle:
@@ -290,6 +295,8 @@ class WallboardConsumer(AsyncWebsocketConsumer):
             groups.append(push.wallboard_group(screen.rotation_owner_id))
         if screen.display_token_id is not None:
             groups.append(push.display_token_group(screen.display_token_id))
+        if self.viewer is not None:
+            groups.append(push.SIGNED_IN_GROUP)
         return groups
 
     async def _send_text(self, text: str) -> None:

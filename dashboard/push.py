@@ -30,10 +30,15 @@ WALLBOARD_MESSAGE = "wallboard.message"
 WALLBOARD_DELETED = "wallboard.deleted"
 DISPLAY_TOKEN_REVOKED = "display_token.revoked"
 WALLBOARD_ACCESS_CHANGED = "wallboard.access_changed"
+SESSION_ENDED = "session.ended"
 # Not published: each process's fan-out makes it every HEARTBEAT_SECONDS.
 HEARTBEAT = "heartbeat"
 
 REVOKED_REASON = "This display token was revoked"
+
+
+# Every screen opened by a signed-in user (not with a display token).
+SIGNED_IN_GROUP = "signed-in-screens"
 
 
 def queue_filter_group(queue_filter_id: int) -> str:
@@ -135,31 +140,26 @@ def publish_revocation(display_token_id: int) -> None:
 
 
 def session_digest(session_key: str) -> str:
-    """A session as access messages name it: never the key itself, which signs a user in."""
+    """A browser session as messages name it: never the key itself, which signs a user in."""
     return hashlib.sha256(session_key.encode()).hexdigest()
 
 
-async def apublish_access_changed(
-    wallboard_ids: Iterable[int], user_id: int | None = None, session_key: str | None = None
-) -> None:
-    """Tell the signed-in screens of these wallboards that who may view them changed.
-
-    With `session_key`, that session signed out: its screens close. Otherwise
-    each screen (only `user_id`'s, if given) checks that its user may still
-    view its wallboard, and closes if not.
-    """
-    session = session_digest(session_key) if session_key else None
+async def apublish_access_changed(wallboard_ids: Iterable[int], user_id: int | None = None) -> None:
+    """Make every signed-in screen of these wallboards (only `user_id`'s, if given)
+    check that its user may still view it; the ones that may not are closed."""
     for wallboard_id in wallboard_ids:
-        await _send(
-            wallboard_group(wallboard_id),
-            WALLBOARD_ACCESS_CHANGED,
-            "",
-            user=user_id,
-            session=session,
-        )
+        await _send(wallboard_group(wallboard_id), WALLBOARD_ACCESS_CHANGED, "", user=user_id)
 
 
-def publish_access_changed(
-    wallboard_ids: Iterable[int], user_id: int | None = None, session_key: str | None = None
-) -> None:
-    async_to_sync(apublish_access_changed)(list(wallboard_ids), user_id, session_key)
+def publish_access_changed(wallboard_ids: Iterable[int], user_id: int | None = None) -> None:
+    async_to_sync(apublish_access_changed)(list(wallboard_ids), user_id)
+
+
+async def apublish_session_ended(session_key: str) -> None:
+    """Make the screens opened in that browser session connect again: the
+    handshake then sees who, if anyone, the browser is signed in as now."""
+    await _send(SIGNED_IN_GROUP, SESSION_ENDED, "", session=session_digest(session_key))
+
+
+def publish_session_ended(session_key: str) -> None:
+    async_to_sync(apublish_session_ended)(session_key)

@@ -12,13 +12,12 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.models import Group
-from django.contrib.auth.signals import user_logged_out
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
-from django.http import HttpRequest
 
 from dashboard import push
 from dashboard.models import DisplayToken, Wallboard
@@ -92,15 +91,13 @@ def display_token_deleted(
 # revoking a display token closes a TV's.
 
 
-def _access_changed(
-    wallboard_ids: Iterable[int] | None, user_id: int | None = None, session_key: str = ""
-) -> None:
+def _access_changed(wallboard_ids: Iterable[int] | None, user_id: int | None = None) -> None:
     """`wallboard_ids` None: every wallboard (the change's reach is not known)."""
     known = None if wallboard_ids is None else list(wallboard_ids)
 
     def publish() -> None:
         ids = known if known is not None else Wallboard.objects.values_list("pk", flat=True)
-        push.publish_access_changed(ids, user_id, session_key or None)
+        push.publish_access_changed(ids, user_id)
 
     _after_commit("a change of who may view wallboards", publish)
 
@@ -162,9 +159,10 @@ def group_deleted(sender: type, instance: Group, **kwargs: Any) -> None:
     _access_changed(None)
 
 
-@receiver(user_logged_out)
-def signed_out(sender: type, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    session_key = request.session.session_key if request is not None else None
-    if session_key:
-        boards = None if user is None else Wallboard.visible_to(user).values_list("pk", flat=True)
-        _access_changed(boards, session_key=session_key)
+@receiver(post_delete, sender=Session)
+def session_ended(sender: type[Session], instance: Session, **kwargs: Any) -> None:
+    """Signed out, signed in as someone else, or expired and cleared: the
+    screens opened in that session connect again and are checked afresh."""
+    if SESSION_KEY in instance.get_decoded():
+        session_key = instance.session_key
+        _after_commit("an ended session", lambda: push.publish_session_ended(session_key))

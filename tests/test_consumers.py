@@ -73,7 +73,7 @@ def tv_token(wallboard: Wallboard) -> tuple[DisplayToken, str]:
 
 
 def signed_in(user: User) -> tuple[Client, bytes]:
-    """A browser session of `user`: its client (to sign out with) and its cookie."""
+    """A browser session of `user`: its client (to sign out or in with) and its cookie."""
     client = Client()
     client.force_login(user)
     return client, f"sessionid={client.cookies['sessionid'].value}".encode()
@@ -537,7 +537,9 @@ async def test_a_change_that_leaves_access_in_place_leaves_the_screen_open(
     await screen.disconnect()
 
 
-async def test_signing_out_closes_the_screens_of_that_session_only(wallboard: Wallboard) -> None:
+async def test_signing_out_sends_that_sessions_screens_back_to_the_sign_in(
+    wallboard: Wallboard,
+) -> None:
     user = await database_sync_to_async(make_user)("supervisor")
     await database_sync_to_async(wallboard.viewers.add)(user)
     desk, desk_cookie = await database_sync_to_async(signed_in)(user)
@@ -547,9 +549,31 @@ async def test_signing_out_closes_the_screens_of_that_session_only(wallboard: Wa
 
     await database_sync_to_async(desk.logout)()
 
-    assert await close_code(desk_screen) == 4001
+    # The session's screen is told to connect again; doing so, it is refused.
+    assert await close_code(desk_screen) == 4010
+    assert await close_code(await open_socket("/ws/wallboards/sales/", cookie=desk_cookie)) == 4001
     await still_open(laptop_screen, wallboard=wallboard, seq=1)
     await laptop_screen.disconnect()
+
+
+async def test_signing_in_as_someone_else_in_that_browser_moves_its_screens_to_them(
+    wallboard: Wallboard,
+) -> None:
+    def users() -> tuple[User, User]:
+        viewer, stranger = make_user("supervisor"), make_user("agent")
+        wallboard.viewers.add(viewer)
+        return viewer, stranger
+
+    viewer, stranger = await database_sync_to_async(users)()
+    browser, cookie = await database_sync_to_async(signed_in)(viewer)
+    screen = await opened("/ws/wallboards/sales/", cookie=cookie)
+
+    # Django ends the viewer's session when another user signs in over it.
+    await database_sync_to_async(browser.force_login)(stranger)
+
+    assert await close_code(screen) == 4010
+    now = f"sessionid={browser.cookies['sessionid'].value}".encode()
+    assert await close_code(await open_socket("/ws/wallboards/sales/", cookie=now)) == 4003
 
 
 # --- frames from the client ----------------------------------------------------------
