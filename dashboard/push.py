@@ -57,26 +57,33 @@ def _now() -> str:
     return iso(timezone.now()) or ""
 
 
-def wallboard_message(wallboard: Wallboard, rotation_owner: Wallboard | None = None) -> str:
-    """The "wallboard" message: how a screen shows this wallboard.
+def screen_settings(wallboard: Wallboard, rotation_owner: Wallboard) -> dict[str, Any]:
+    """How a screen shows a wallboard: what its page starts with (dashboard/views.py)
+    and what every "wallboard" message repeats.
 
     `rotation_owner` is the wallboard whose rotation a TV follows when it shows
     this one with that wallboard's display token (dashboard/screen_access.py).
     """
-    owner = rotation_owner or wallboard
+    return {
+        "slug": wallboard.slug,
+        "title": wallboard.title,
+        "columns": list(wallboard.columns),
+        "layout": wallboard.layout,
+        "theme": wallboard.theme,
+        "ticker": wallboard.ticker,
+        "sound_on_critical": wallboard.sound_on_critical,
+        "rotation": [{"slug": w.slug, "title": w.title} for w in rotation_owner.rotation.all()],
+        "rotation_seconds": rotation_owner.rotation_seconds,
+    }
+
+
+def wallboard_message(wallboard: Wallboard, rotation_owner: Wallboard | None = None) -> str:
+    """The "wallboard" message: the screen settings, the queue filter and the build."""
     return json.dumps(
         {
             "type": "wallboard",
-            "slug": wallboard.slug,
-            "title": wallboard.title,
+            **screen_settings(wallboard, rotation_owner or wallboard),
             "queue_filter": wallboard.queue_filter_id,
-            "columns": list(wallboard.columns),
-            "layout": wallboard.layout,
-            "theme": wallboard.theme,
-            "ticker": wallboard.ticker,
-            "sound_on_critical": wallboard.sound_on_critical,
-            "rotation": [{"slug": w.slug, "title": w.title} for w in owner.rotation.all()],
-            "rotation_seconds": owner.rotation_seconds,
             "build": settings.BUILD_ID,
             "published_at": _now(),
         }

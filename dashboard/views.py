@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 
 from connectmetrics.catalogue import METRICS
 from connectmetrics.models import GROUPING_CHOICES
+from dashboard import push
 from dashboard.guard import refusal_reason, request_address, token_guard
 from dashboard.models import Theme, Wallboard
 from dashboard.screen_access import token_access
@@ -105,17 +106,7 @@ def _page_config(wallboard: Wallboard, owner: Wallboard) -> dict[str, Any]:
     wallboard.
     """
     return {
-        "wallboard": {
-            "slug": wallboard.slug,
-            "title": wallboard.title,
-            "columns": list(wallboard.columns),
-            "layout": wallboard.layout,
-            "theme": wallboard.theme,
-            "ticker": wallboard.ticker,
-            "sound_on_critical": wallboard.sound_on_critical,
-            "rotation": [{"slug": w.slug, "title": w.title} for w in owner.rotation.all()],
-            "rotation_seconds": owner.rotation_seconds,
-        },
+        "wallboard": push.screen_settings(wallboard, owner),
         "rotation_owner": owner.slug,
         "catalogue": {
             name: {"label": metric.label, "unit": metric.unit.value}
