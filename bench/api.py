@@ -21,7 +21,6 @@ each is reported, and the ratio of the two.
 import argparse
 import asyncio
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.ports import free_port, wait_for_port  # noqa: E402
+from bench.project_env import bench_project_env  # noqa: E402
 
 BIN = Path(sys.executable).parent
 INSTANCE_ID = "00000000-0000-4000-8000-000000000001"
@@ -78,18 +78,8 @@ def redis_command(port: int, workdir: Path) -> list[str]:
 
 
 def project_env(workdir: Path, redis_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
-        DJANGO_SETTINGS_MODULE="api_bench_settings",
-        DEBUG="0",
-        SECRET_KEY="bench-only-secret-key",
-        DATABASE_URL=f"sqlite:///{workdir / 'bench-api.sqlite3'}",
-        ALLOWED_HOSTS="127.0.0.1",
-        LOG_LEVEL="WARNING",
-        REDIS_URL=redis_url,
-        BENCH_API_BASELINE_FILE=str(workdir / "baseline.json"),
-    )
+    env = bench_project_env("api_bench_settings", workdir / "bench-api.sqlite3")
+    env.update(REDIS_URL=redis_url, BENCH_API_BASELINE_FILE=str(workdir / "baseline.json"))
     env.pop("CONNECT_SIMULATOR_CONTROL_URL", None)
     return env
 

@@ -48,6 +48,7 @@ from typing import Any, NamedTuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.ports import free_port, wait_for_port  # noqa: E402
+from bench.project_env import bench_project_env  # noqa: E402
 
 BIN = Path(sys.executable).parent
 WARMUP_UPDATES = 2
@@ -388,16 +389,7 @@ def redis_server(workdir: Path) -> Iterator[str]:
 
 
 def project_env(workdir: Path, name: str, layer: str, redis_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
-        DJANGO_SETTINGS_MODULE="fanout_settings",
-        DEBUG="0",
-        SECRET_KEY="bench-only-secret-key",
-        DATABASE_URL=f"sqlite:///{workdir / f'{name}.sqlite3'}",
-        ALLOWED_HOSTS="127.0.0.1",
-        LOG_LEVEL="WARNING",
-    )
+    env = bench_project_env("fanout_settings", workdir / f"{name}.sqlite3")
     env.pop("REDIS_URL", None)
     env.pop("BENCH_CHANNEL_LAYER", None)
     if layer != "memory":
