@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis
-from django.conf import settings
 
 from connectmetrics.outcomes import Outcome
+from dashboard.lib.shared_state import SharedPart
 
 SHORT_REST_CAP = 60.0
 ADMIN_REST = 300.0
@@ -139,13 +139,6 @@ class RedisBackoffState:
         self.client.delete(f"{self.prefix}{queue_filter_id}")
 
 
-_local = LocalBackoffState()
-
-
-def backoff_state() -> BackoffState:
-    """The state for this process's mode (settings.EMBEDDED)."""
-    if settings.EMBEDDED:
-        return _local
-    from connectmetrics.redis_client import redis_client
-
-    return RedisBackoffState(redis_client())
+backoff_state: SharedPart[BackoffState] = SharedPart(
+    "backoff", local=LocalBackoffState, redis=lambda r: RedisBackoffState(r.sync())
+)

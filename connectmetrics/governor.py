@@ -37,6 +37,8 @@ from typing import Any, Protocol
 import redis
 from django.conf import settings
 
+from dashboard.lib.shared_state import SharedPart
+
 log = logging.getLogger(__name__)
 
 
@@ -116,22 +118,11 @@ class RedisGovernor:
         return float(self._script(keys=[self.prefix + key], args=[self.rate, self.burst]))
 
 
-_local: LocalGovernor | None = None
-_local_lock = threading.Lock()
-
-
-def governor() -> Governor:
-    """The governor for this process's mode (settings.EMBEDDED)."""
-    global _local
-    burst = governed_burst()
-    if settings.EMBEDDED:
-        with _local_lock:
-            if _local is None:
-                _local = LocalGovernor(settings.CONNECT_RATE_PER_SECOND, burst)
-            return _local
-    from connectmetrics.redis_client import redis_client
-
-    return RedisGovernor(redis_client(), settings.CONNECT_RATE_PER_SECOND, burst)
+governor: SharedPart[Governor] = SharedPart(
+    "rate governor",
+    local=lambda: LocalGovernor(settings.CONNECT_RATE_PER_SECOND, governed_burst()),
+    redis=lambda r: RedisGovernor(r.sync(), settings.CONNECT_RATE_PER_SECOND, governed_burst()),
+)
 
 
 def governed_burst() -> int:

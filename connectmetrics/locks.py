@@ -21,7 +21,8 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 import redis
-from django.conf import settings
+
+from dashboard.lib.shared_state import SharedPart
 
 
 class PollLock(Protocol):
@@ -139,13 +140,6 @@ def kept_alive(lock: PollLock, queue_filter_id: int, token: str, ttl: float) -> 
         keeper.join()
 
 
-_local = LocalPollLock()
-
-
-def poll_lock() -> PollLock:
-    """The lock for this process's mode (settings.EMBEDDED)."""
-    if settings.EMBEDDED:
-        return _local
-    from connectmetrics.redis_client import redis_client
-
-    return RedisPollLock(redis_client())
+poll_lock: SharedPart[PollLock] = SharedPart(
+    "poll locks", local=LocalPollLock, redis=lambda r: RedisPollLock(r.sync())
+)

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis
-from django.conf import settings
 
 from connectmetrics.models import QueueFilter
+from dashboard.lib.shared_state import SharedPart
 
 _GOLDEN = 0.6180339887498949
 
@@ -95,16 +95,9 @@ class LocalSlotClaims:
         return won
 
 
-_local = LocalSlotClaims()
-
-
-def slot_claims() -> SlotClaims:
-    """The claims for this process's mode (settings.EMBEDDED)."""
-    if settings.EMBEDDED:
-        return _local
-    from connectmetrics.redis_client import redis_client
-
-    return RedisSlotClaims(redis_client())
+slot_claims: SharedPart[SlotClaims] = SharedPart(
+    "slot claims", local=LocalSlotClaims, redis=lambda r: RedisSlotClaims(r.sync())
+)
 
 
 def pollable_filters() -> list[tuple[int, int]]:

@@ -10,16 +10,15 @@ Per queue filter it keeps
 
 `RedisSnapshotStore` shares it between the worker that polls and every web
 process; `LocalSnapshotStore` keeps it in the one process of embedded mode.
-`snapshot_store()` picks by settings.EMBEDDED.
+`snapshot_store()` is the one settings.SHARED_STATE chooses (dashboard/lib/shared_state.py).
 """
 
 import json
 import threading
 import time
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-import redis
 from django.conf import settings
 from django.utils import timezone
 
@@ -31,6 +30,7 @@ from connectmetrics.snapshot_builder import (
     is_in_order,
     waiting_message,
 )
+from dashboard.lib.shared_state import RedisConnections, SharedPart
 
 
 def waiting_text(queue_filter_id: int, published_at: datetime | None = None) -> str:
@@ -158,8 +158,9 @@ return 1
 class RedisSnapshotStore:
     """Keys: cm:qf:<id>:seq (the counter) and the hash cm:qf:<id> (everything else)."""
 
-    def __init__(self, client: "redis.Redis[Any]") -> None:
-        self.client = client
+    def __init__(self, connections: RedisConnections) -> None:
+        self.connections = connections
+        self.client = client = connections.sync()
         self._save = client.register_script(_SAVE_IF_NEWER)
         self._next_seq = client.register_script(_NEXT_SEQ)
 
@@ -172,9 +173,8 @@ class RedisSnapshotStore:
         return text.decode() if text else waiting_text(queue_filter_id)
 
     async def alatest_text(self, queue_filter_id: int) -> str:
-        from connectmetrics.redis_client import async_redis_client
-
-        text = await async_redis_client().hget(self._key(queue_filter_id), "snapshot")
+        client = self.connections.for_running_loop()
+        text = await client.hget(self._key(queue_filter_id), "snapshot")
         return text.decode() if text else waiting_text(queue_filter_id)
 
     def next_seq(self, queue_filter_id: int) -> int:
@@ -211,13 +211,6 @@ class RedisSnapshotStore:
         return bool(saved)
 
 
-_local = LocalSnapshotStore()
-
-
-def snapshot_store() -> SnapshotStore:
-    """The store for this process's mode (settings.EMBEDDED)."""
-    if settings.EMBEDDED:
-        return _local
-    from connectmetrics.redis_client import redis_client
-
-    return RedisSnapshotStore(redis_client())
+snapshot_store: SharedPart[SnapshotStore] = SharedPart(
+    "snapshot store", local=LocalSnapshotStore, redis=RedisSnapshotStore
+)

@@ -36,9 +36,9 @@ from typing import Any, Protocol
 
 import redis
 from botocore.exceptions import ClientError
-from django.conf import settings
 
 from connectmetrics.outcomes import Outcome, classify
+from dashboard.lib.shared_state import SharedPart
 
 log = logging.getLogger(__name__)
 
@@ -155,16 +155,9 @@ class RedisTelemetryStore:
         return dict(summed)
 
 
-_local = LocalTelemetryStore()
-
-
-def telemetry_store() -> TelemetryStore:
-    """The store for this process's mode (settings.EMBEDDED)."""
-    if settings.EMBEDDED:
-        return _local
-    from connectmetrics.redis_client import redis_client
-
-    return RedisTelemetryStore(redis_client())
+telemetry_store: SharedPart[TelemetryStore] = SharedPart(
+    "telemetry", local=LocalTelemetryStore, redis=lambda r: RedisTelemetryStore(r.sync())
+)
 
 
 def _minute(now: float | None = None) -> int:

@@ -21,7 +21,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from connectmetrics.snapshots import snapshot_store
 from dashboard import fanout, push
-from dashboard.guard import (
+from dashboard.lib.guard import (
     TOO_MANY_ATTEMPTS_CLOSE_CODE,
     refusal_reason,
     scope_address,

@@ -126,7 +126,7 @@ def check_database() -> Check:
 def check_redis() -> Check:
     if settings.EMBEDDED:
         return Check(True, EMBEDDED)
-    from connectmetrics.redis_client import redis_client
+    from dashboard.lib.redis_client import redis_client
 
     try:
         redis_client().ping()
@@ -144,8 +144,8 @@ def check_broker(redis_check: Check) -> Check:
         return Check(True, EMBEDDED)
     if not redis_check.ok:
         return Check(False, "unreachable (it is the same Redis)")
-    from connectmetrics.redis_client import redis_client
     from dashboard.celery import app
+    from dashboard.lib.redis_client import redis_client
 
     try:
         waiting = redis_client().llen(app.conf.task_default_queue)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from connectmetrics.catalogue import DEFAULT_METRICS, METRICS
 from connectmetrics.models import QueueFilter
-from dashboard.tokens import hash_token, new_token
+from dashboard.lib.tokens import hash_token, new_token
 
 
 def default_columns() -> list[str]:

@@ -8,8 +8,8 @@ to show them on that screen.
 
 from dataclasses import dataclass
 
+from dashboard.lib.tokens import hash_token
 from dashboard.models import DisplayToken, Wallboard
-from dashboard.tokens import hash_token
 
 REVOKED = "This screen's display token was revoked"
 NOT_VALID = "This screen's display token is not valid for this wallboard"

@@ -138,6 +138,15 @@ if EMBEDDED:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": REDIS_CHANNEL_LAYER, "CONFIG": {"hosts": [REDIS_URL]}}}
 
+# Snapshots, locks, slot claims, backoff, the rate governor, the answer cache,
+# telemetry and the token guard: in this process, or in Redis for every process
+# (dashboard/lib/shared_state.py).
+SHARED_STATE: dict[str, object]
+if EMBEDDED:
+    SHARED_STATE = {"BACKEND": "dashboard.lib.shared_state.LocalSharedState"}
+else:
+    SHARED_STATE = {"BACKEND": "dashboard.lib.shared_state.RedisSharedState"}
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from connectmetrics.catalogue import METRICS
 from connectmetrics.models import GROUPING_CHOICES
 from dashboard import push
-from dashboard.guard import refusal_reason, request_address, token_guard
+from dashboard.lib.guard import refusal_reason, request_address, token_guard
 from dashboard.models import Theme, Wallboard
 from dashboard.screen_access import token_access
 

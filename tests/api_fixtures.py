@@ -12,9 +12,10 @@ from collections.abc import Iterator
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from connectmetrics import client, governor
+from connectmetrics import client
 from connectmetrics.api import store
 from connectmetrics.simulator import CONTROL_URL_ENV
+from tests.modes import use_embedded, use_redis
 
 
 @pytest.fixture
@@ -32,16 +33,12 @@ def api_embedded(
     settings: SettingsWrapper, counted_centre: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
     """Embedded mode with an empty answer cache and a full quota."""
-    settings.REDIS_URL = ""
-    settings.EMBEDDED = True
-    monkeypatch.setattr(store, "_local", store.LocalAnswerStore())
-    monkeypatch.setattr(governor, "_local", None)
+    use_embedded(settings)
     yield counted_centre
 
 
 @pytest.fixture
 def api_redis(settings: SettingsWrapper, counted_centre: str) -> Iterator[str]:
     """The full topology's settings: the answer cache and the quota in the test's Redis."""
-    settings.REDIS_URL = counted_centre
-    settings.EMBEDDED = False
+    use_redis(settings, counted_centre)
     yield counted_centre

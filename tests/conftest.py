@@ -84,8 +84,11 @@ def redis_url(redis_server: RedisServer) -> str:
 
 
 @pytest.fixture(autouse=True)
-def fresh_token_guard(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process tests' wrong tokens must not add up into a lockout across the suite."""
-    from dashboard import guard
+def fresh_shared_state() -> Iterator[None]:
+    """Each test starts with empty process-local shared state (snapshots, locks, quota,
+    wrong-token counts...): nothing adds up across the suite."""
+    from dashboard.lib import shared_state
 
-    monkeypatch.setattr(guard, "_local", guard.LocalTokenGuard())
+    shared_state.reset()
+    yield
+    shared_state.reset()

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 import pytest
 from pytest_django.fixtures import Settings
 
-from connectmetrics import backoff, client, governor, locks, schedule, snapshots
+from connectmetrics import client
 from connectmetrics.simulator import CONTROL_URL_ENV
+from tests.modes import use_embedded, use_redis
 
 
 @pytest.fixture
@@ -21,8 +22,7 @@ def redis_mode(
     settings: Settings, redis_url: str, monkeypatch: pytest.MonkeyPatch, fresh_clients: None
 ) -> Iterator[str]:
     """The full topology's settings on the test's private Redis; simulated calls counted there."""
-    settings.REDIS_URL = redis_url
-    settings.EMBEDDED = False
+    use_redis(settings, redis_url)
     monkeypatch.setenv(CONTROL_URL_ENV, redis_url)
     yield redis_url
 
@@ -30,11 +30,5 @@ def redis_mode(
 @pytest.fixture
 def embedded_mode(settings: Settings, monkeypatch: pytest.MonkeyPatch, fresh_clients: None) -> None:
     """Embedded settings with empty process-local state."""
-    settings.REDIS_URL = ""
-    settings.EMBEDDED = True
+    use_embedded(settings)
     monkeypatch.delenv(CONTROL_URL_ENV, raising=False)
-    monkeypatch.setattr(snapshots, "_local", snapshots.LocalSnapshotStore())
-    monkeypatch.setattr(locks, "_local", locks.LocalPollLock())
-    monkeypatch.setattr(backoff, "_local", backoff.LocalBackoffState())
-    monkeypatch.setattr(schedule, "_local", schedule.LocalSlotClaims())
-    monkeypatch.setattr(governor, "_local", None)

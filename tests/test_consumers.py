@@ -18,11 +18,13 @@ from hypothesis import strategies as st
 from connectmetrics import snapshots
 from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.models import AccessMode, ConnectInstance, QueueFilter
-from dashboard import fanout, guard
+from dashboard import fanout
 from dashboard.asgi import application
+from dashboard.lib import guard
 from dashboard.models import DisplayToken, Wallboard
 from dashboard.push import apublish_update
 from dashboard.sightings import sightings
+from tests.modes import use_embedded
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,9 +35,7 @@ IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 @pytest.fixture(autouse=True)
 def embedded(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     settings.CHANNEL_LAYERS = IN_MEMORY
-    settings.EMBEDDED = True
-    monkeypatch.setattr(snapshots, "_local", snapshots.LocalSnapshotStore())
-    monkeypatch.setattr(guard, "_local", guard.LocalTokenGuard())
+    use_embedded(settings)
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()

@@ -26,6 +26,7 @@ from dashboard.consumers import KINDS
 from dashboard.models import DisplayToken, Wallboard
 from dashboard.push import apublish_update, publish_update, queue_filter_group
 from tests.conftest import RedisServer
+from tests.modes import use_redis
 from tests.processes import Stack
 
 IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -188,8 +189,7 @@ async def test_a_group_nobody_follows_any_more_is_left(
 @pytest.fixture
 def redis_mode(settings: Any, redis_url: str) -> Iterator[str]:
     """The full topology's settings: the project's channel layer and store on Redis."""
-    settings.REDIS_URL = redis_url
-    settings.EMBEDDED = False
+    use_redis(settings, redis_url)
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": settings.REDIS_CHANNEL_LAYER, "CONFIG": {"hosts": [redis_url]}}
     }

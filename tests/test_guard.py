@@ -11,8 +11,7 @@ from pytest_django.fixtures import Settings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from dashboard import guard
-from dashboard.guard import (
+from dashboard.lib.guard import (
     LocalTokenGuard,
     RedisTokenGuard,
     Rule,
@@ -24,6 +23,7 @@ from dashboard.guard import (
 )
 from dashboard.models import DisplayToken, Wallboard
 from tests.conftest import free_port
+from tests.modes import use_embedded, use_redis
 from tests.simulated_centre import demo_filter, simulated_instance
 
 ATTACKER = "203.0.113.7"
@@ -111,7 +111,7 @@ def test_the_local_guard_forgets_the_least_recent_address_beyond_its_bound(clock
 
 
 def test_a_lockout_is_logged_once(local: LocalTokenGuard, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="dashboard.guard"):
+    with caplog.at_level(logging.WARNING, logger="dashboard.lib.guard"):
         guess(local, 20)
     assert [r.getMessage() for r in caplog.records] == [
         f"token guard: {ATTACKER} locked out for 60 s after wrong tokens"
@@ -180,17 +180,17 @@ def test_redis_guard_window_starts_at_the_first_failure(redis_url: str) -> None:
 def test_redis_guard_fails_open_when_redis_is_down(caplog: pytest.LogCaptureFixture) -> None:
     down = redis.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))
     limiter = RedisTokenGuard(down, SHORT)
-    with caplog.at_level(logging.WARNING, logger="dashboard.guard"):
+    with caplog.at_level(logging.WARNING, logger="dashboard.lib.guard"):
         assert guess(limiter, 5) == [0.0] * 5
         assert limiter.wait(ATTACKER) == 0.0
     assert "cannot reach Redis" in caplog.text
 
 
 def test_the_guard_follows_the_mode(settings: Settings, redis_url: str) -> None:
-    settings.EMBEDDED = True
-    assert token_guard() is guard._local
-    settings.EMBEDDED = False
-    settings.REDIS_URL = redis_url
+    use_embedded(settings)
+    assert isinstance(token_guard(), LocalTokenGuard)
+    assert token_guard() is token_guard()
+    use_redis(settings, redis_url)
     assert isinstance(token_guard(), RedisTokenGuard)
 
 

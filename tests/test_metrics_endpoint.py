@@ -14,7 +14,6 @@ from django.test import AsyncClient, Client
 from prometheus_client.parser import text_string_to_metric_families
 from pytest_django.fixtures import Settings
 
-from connectmetrics import telemetry
 from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.models import QueueFilter
 from connectmetrics.polling import poll_queue_filter
@@ -53,11 +52,6 @@ def scrape(**headers: Any) -> Samples:
 
 def value(samples: Samples, name: str, **labels: str) -> float:
     return samples[name, frozenset(labels.items())]
-
-
-@pytest.fixture(autouse=True)
-def fresh_local_counts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(telemetry, "_local", telemetry.LocalTelemetryStore())
 
 
 @pytest.fixture

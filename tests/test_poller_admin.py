@@ -28,11 +28,6 @@ def no_screens(queue_filter_id: int, text: str) -> None:
     """Nothing is watching: these tests read the admin."""
 
 
-@pytest.fixture(autouse=True)
-def fresh_local_counts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(telemetry, "_local", telemetry.LocalTelemetryStore())
-
-
 @pytest.fixture
 def admin_client() -> Client:
     user = User.objects.create_superuser("boss", "boss@example.com", "a-long-password-1")

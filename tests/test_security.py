@@ -161,7 +161,7 @@ async def test_a_revoked_token_closes_its_screens_at_once_and_opens_nothing_more
     base = site.base_url
     raw = issue_display_token(site, "demo")
     token_id = site.shell_json(
-        "from dashboard.models import DisplayToken; from dashboard.tokens import hash_token; "
+        "from dashboard.models import DisplayToken; from dashboard.lib.tokens import hash_token; "
         f"print(DisplayToken.objects.get(token_hash=hash_token({raw!r})).pk)"
     )
     admin = signed_in(base)

@@ -9,6 +9,7 @@ import redis
 
 from connectmetrics.snapshot_builder import TREND_BUCKET_MS, WAITING_REASON
 from connectmetrics.snapshots import LocalSnapshotStore, RedisSnapshotStore, SnapshotStore
+from dashboard.lib.shared_state import RedisConnections
 
 StoreFactory = Callable[[], SnapshotStore]
 
@@ -20,8 +21,7 @@ def make_store(request: pytest.FixtureRequest, settings: object) -> StoreFactory
         shared = LocalSnapshotStore()
         return lambda: shared
     url = request.getfixturevalue("redis_url")
-    setattr(settings, "REDIS_URL", url)  # noqa: B010 - the async client reads it
-    return lambda: RedisSnapshotStore(redis.Redis.from_url(url))
+    return lambda: RedisSnapshotStore(RedisConnections(url))
 
 
 def test_a_screen_gets_a_waiting_snapshot_before_the_first_poll(make_store: StoreFactory) -> None:
@@ -57,11 +57,11 @@ def test_seq_keeps_going_up_after_a_restart_of_embedded_mode() -> None:
 
 def test_seq_keeps_going_up_after_redis_lost_its_data(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
-    store = RedisSnapshotStore(client)
+    store = RedisSnapshotStore(RedisConnections(redis_url))
     last = max(store.next_seq(3) for _ in range(3))
     client.flushall()  # restarted without persistence, as in docker-compose
     time.sleep(0.01)
-    assert RedisSnapshotStore(client).next_seq(3) > last
+    assert RedisSnapshotStore(RedisConnections(redis_url)).next_seq(3) > last
 
 
 def test_an_older_snapshot_never_replaces_a_newer_one(make_store: StoreFactory) -> None:

@@ -11,7 +11,9 @@ from connectmetrics.models import QueueFilter
 from connectmetrics.polling import Step, poll_queue_filter
 from connectmetrics.simulator import set_faults
 from connectmetrics.telemetry import What
+from dashboard.lib import shared_state
 from tests.conftest import free_port
+from tests.modes import use_redis
 from tests.simulated_centre import demo_filter, simulated_instance, upstream_calls
 
 pytest_plugins = ["tests.polling_support"]
@@ -34,17 +36,12 @@ def no_screens(queue_filter_id: int, text: str) -> None:
     """Nothing is watching: these tests read the counters."""
 
 
-@pytest.fixture(autouse=True)
-def fresh_local_counts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(telemetry, "_local", telemetry.LocalTelemetryStore())
-
-
 @pytest.fixture
 def queue_filter(redis_mode: str, monkeypatch: pytest.MonkeyPatch) -> QueueFilter:
     made = demo_filter(simulated_instance())
     # Setting the centre up lists its queues, which counts too: start the tests from zero.
     redis.Redis.from_url(redis_mode).flushdb()
-    monkeypatch.setattr(telemetry, "_local", telemetry.LocalTelemetryStore())
+    shared_state.reset()
     return made
 
 
@@ -135,7 +132,6 @@ def test_embedded_mode_counts_in_the_process(embedded_mode: None) -> None:
 def test_counting_never_breaks_what_it_counts(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings.EMBEDDED = False
-    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens
+    use_redis(settings, f"redis://127.0.0.1:{free_port()}/0")  # nothing listens
     telemetry.count_upstream_call(1, "GetCurrentMetricData", throttled=False)
     assert "telemetry not counted (ConnectionError)" in caplog.text

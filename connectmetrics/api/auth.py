@@ -1,7 +1,7 @@
 """Who may read metrics through the endpoint: API tokens, or logged-in staff.
 
 An API token is sent as ``Authorization: Bearer <token>``; it is looked up by
-its SHA-256 (dashboard.tokens), so the database never holds the secret. A
+its SHA-256 (dashboard.lib.tokens), so the database never holds the secret. A
 logged-in staff user may call the endpoint from the browser too; that path is
 cookie-authenticated, so it gets Django's CSRF check (as Django REST
 framework's SessionAuthentication does) while token calls need none.
@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from connectmetrics.api.envelope import ApiError, ErrorCode
 from connectmetrics.models import ApiToken, ConnectInstance
-from dashboard.guard import refusal_reason, request_address, token_guard
-from dashboard.tokens import hash_token, new_token
+from dashboard.lib.guard import refusal_reason, request_address, token_guard
+from dashboard.lib.tokens import hash_token, new_token
 
 PREFIX_CHARS = 8
 # last_used_at is for an admin deciding which tokens are still in use: minute
@@ -93,7 +93,7 @@ def _token_from(header: str, address: str) -> ApiToken:
             ErrorCode.UNAUTHORIZED,
             "Authorization must be 'Bearer <token>' with an API token.",
         )
-    # Repeated wrong tokens from one address are slowed down (dashboard/guard.py).
+    # Repeated wrong tokens from one address are slowed down (dashboard/lib/guard.py).
     guard = token_guard()
     if (wait := guard.wait(address)) > 0:
         raise ApiError(ErrorCode.THROTTLED, refusal_reason(wait), retry_after=wait)

@@ -24,9 +24,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import redis
-from django.conf import settings
 
 from connectmetrics.client import MetricRow
+from dashboard.lib.shared_state import SharedPart
 
 # Polled pointers older than this are dropped when the hash is next read: they
 # belong to a queue filter that was edited or disabled.
@@ -363,13 +363,6 @@ class LocalAnswerStore:
             self._set(f"failed:{flight}", failure, ttl)
 
 
-_local = LocalAnswerStore()
-
-
-def answer_store() -> AnswerStore:
-    """The store for this process's mode (settings.EMBEDDED)."""
-    if settings.EMBEDDED:
-        return _local
-    from connectmetrics.redis_client import redis_client
-
-    return RedisAnswerStore(redis_client())
+answer_store: SharedPart[AnswerStore] = SharedPart(
+    "answer store", local=LocalAnswerStore, redis=lambda r: RedisAnswerStore(r.sync())
+)

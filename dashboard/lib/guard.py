@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis
-from django.conf import settings
 from django.http import HttpRequest
+
+from dashboard.lib.shared_state import SharedPart
 
 log = logging.getLogger(__name__)
 
@@ -238,13 +239,6 @@ class RedisTokenGuard:
         return lockout
 
 
-_local = LocalTokenGuard()
-
-
-def token_guard() -> TokenGuard:
-    """The guard for this process's mode (settings.EMBEDDED)."""
-    if settings.EMBEDDED:
-        return _local
-    from connectmetrics.redis_client import redis_client
-
-    return RedisTokenGuard(redis_client())
+token_guard: SharedPart[TokenGuard] = SharedPart(
+    "token guard", local=LocalTokenGuard, redis=lambda r: RedisTokenGuard(r.sync())
+)

@@ -35,8 +35,9 @@ ASYNC_CONNECTIONS = 100
 ASYNC_CONNECTION_WAIT = 5
 
 
-def redis_client() -> "redis.Redis[Any]":
-    url = settings.REDIS_URL
+def redis_client(url: str | None = None) -> "redis.Redis[Any]":
+    """The sync client of `url` (default settings.REDIS_URL)."""
+    url = url or settings.REDIS_URL
     with _lock:
         client = _clients.get(url)
         if client is None:
@@ -45,10 +46,10 @@ def redis_client() -> "redis.Redis[Any]":
         return client
 
 
-def async_redis_client() -> "redis.asyncio.Redis[Any]":
-    """The asyncio client of the running event loop."""
+def async_redis_client(url: str | None = None) -> "redis.asyncio.Redis[Any]":
+    """The asyncio client of `url` (default settings.REDIS_URL) for the running event loop."""
     loop = asyncio.get_running_loop()
-    url = settings.REDIS_URL
+    url = url or settings.REDIS_URL
     entry = _async_clients.get(loop)
     if entry is None or entry[0] != url:
         pool: redis.asyncio.BlockingConnectionPool = redis.asyncio.BlockingConnectionPool.from_url(
