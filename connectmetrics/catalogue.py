@@ -32,6 +32,18 @@ class Grouping(StrEnum):
     VALIDATION_TEST_TYPE = "VALIDATION_TEST_TYPE"
 
 
+# Where each grouping's value stands in an answer row's Dimensions.
+DIMENSION_FIELDS: dict[str, str] = {
+    Grouping.QUEUE: "Queue",
+    Grouping.CHANNEL: "Channel",
+    Grouping.ROUTING_PROFILE: "RoutingProfile",
+    Grouping.ROUTING_STEP_EXPRESSION: "RoutingStepExpression",
+    Grouping.AGENT_STATUS: "AgentStatus",
+    Grouping.SUBTYPE: "Subtype",
+    Grouping.VALIDATION_TEST_TYPE: "ValidationTestType",
+}
+
+
 class SortOrder(StrEnum):
     ASCENDING = "ASCENDING"
     DESCENDING = "DESCENDING"

@@ -16,7 +16,7 @@ from botocore.config import Config
 from django.conf import settings
 
 from connectmetrics import telemetry
-from connectmetrics.catalogue import MAX_RESULTS, Grouping
+from connectmetrics.catalogue import DIMENSION_FIELDS, MAX_RESULTS, Grouping
 from connectmetrics.governor import pace_client
 from connectmetrics.models import AccessMode, ConnectInstance
 from connectmetrics.outcomes import UpstreamError, classify
@@ -53,19 +53,8 @@ def _config() -> Config:
 
 
 def _client_key(instance: ConnectInstance) -> tuple[Any, ...]:
-    # Everything that changes how the client is built: an edit in the admin
-    # gives a new client, an unchanged instance reuses its client.
-    return (
-        instance.pk,
-        instance.access_mode,
-        instance.region,
-        instance.instance_id,
-        instance.role_arn,
-        instance.external_id,
-        instance.simulator_seed,
-        instance.simulator_queues,
-        instance.simulator_agents,
-    )
+    # An edit in the admin gives a new client, an unchanged instance reuses its client.
+    return (instance.pk, *instance.connection_identity())
 
 
 def _build_client(instance: ConnectInstance) -> BaseClient:
@@ -132,22 +121,11 @@ def row_key(dimensions: dict[str, Any], groupings: Sequence[str]) -> str:
         return "ALL"
     parts = []
     for grouping in groupings:
-        value = dimensions.get(_DIMENSION_FIELD[grouping])
+        value = dimensions.get(DIMENSION_FIELDS[grouping])
         if isinstance(value, dict):
             value = value.get("Id") or value.get("Arn") or ""
         parts.append(f"{grouping}={value or ''}")
     return "|".join(parts)
-
-
-_DIMENSION_FIELD: dict[str, str] = {
-    Grouping.QUEUE: "Queue",
-    Grouping.CHANNEL: "Channel",
-    Grouping.ROUTING_PROFILE: "RoutingProfile",
-    Grouping.ROUTING_STEP_EXPRESSION: "RoutingStepExpression",
-    Grouping.AGENT_STATUS: "AgentStatus",
-    Grouping.SUBTYPE: "Subtype",
-    Grouping.VALIDATION_TEST_TYPE: "ValidationTestType",
-}
 
 
 def _values(collections: Iterable[dict[str, Any]], grouped: bool) -> dict[str, float | None]:

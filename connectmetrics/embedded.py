@@ -4,8 +4,9 @@ With no REDIS_URL there is no worker and no beat. The ASGI lifespan
 (dashboard/lifespan.py) starts an `EmbeddedPoller` on the server's event loop:
 every second it claims the due queue filters (connectmetrics.schedule, local
 claims) and runs `poll_queue_filter` for each in a small thread pool, exactly
-as a worker would. The update is published from the event loop itself,
-because the in-memory channel layer is not thread-safe.
+as a worker would. The poll publishes its update as it does in a worker, except
+that the publishing runs on the server's event loop, because the in-memory
+channel layer is not thread-safe.
 """
 
 import asyncio
@@ -14,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.db import close_old_connections
 
+from connectmetrics import screens
 from connectmetrics.polling import PollResult, Step, poll_queue_filter
 from connectmetrics.schedule import DuePoll, claim_due_polls, slot_claims
 
@@ -30,20 +32,26 @@ def _claim() -> list[DuePoll]:
         close_old_connections()
 
 
-def _poll(queue_filter_id: int, resume_token: str | None, turn_due_at: float | None) -> PollResult:
+def _poll(
+    loop: asyncio.AbstractEventLoop,
+    queue_filter_id: int,
+    resume_token: str | None,
+    turn_due_at: float | None,
+) -> PollResult:
+    def publish_on_loop(queue_filter_id: int, text: str) -> None:
+        apublish = screens.publisher().apublish(queue_filter_id, text)
+        asyncio.run_coroutine_threadsafe(apublish, loop).result()
+
     close_old_connections()
     try:
         return poll_queue_filter(
-            queue_filter_id, publish=None, resume_token=resume_token, turn_due_at=turn_due_at
+            queue_filter_id,
+            publish=publish_on_loop,
+            resume_token=resume_token,
+            turn_due_at=turn_due_at,
         )
     finally:
         close_old_connections()
-
-
-async def _publish(queue_filter_id: int, text: str) -> None:
-    from dashboard.push import apublish_update
-
-    await apublish_update(queue_filter_id, text)
 
 
 class EmbeddedPoller:
@@ -62,7 +70,8 @@ class EmbeddedPoller:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        # Off the loop: a poll thread may be waiting for the loop to publish its update.
+        await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
         log.info("embedded poller stopped")
 
     async def _run(self) -> None:
@@ -76,22 +85,20 @@ class EmbeddedPoller:
                 log.exception("embedded poller could not read the due queue filters")
                 due = []
             for poll in due:
-                task = loop.create_task(self._poll_then_publish(poll.queue_filter_id))
+                task = loop.create_task(self._poll_in_turn(poll.queue_filter_id))
                 self._polls.add(task)
                 task.add_done_callback(self._polls.discard)
             await asyncio.sleep(max(0.0, started + self.tick - loop.time()))
 
-    async def _poll_then_publish(self, queue_filter_id: int) -> None:
+    async def _poll_in_turn(self, queue_filter_id: int) -> None:
         loop = asyncio.get_running_loop()
         resume_token: str | None = None
         turn_due_at: float | None = None
         while True:
             try:
                 result = await loop.run_in_executor(
-                    self._executor, _poll, queue_filter_id, resume_token, turn_due_at
+                    self._executor, _poll, loop, queue_filter_id, resume_token, turn_due_at
                 )
-                if result.update_text is not None:
-                    await _publish(queue_filter_id, result.update_text)
             except Exception:
                 log.exception("embedded poll of queue filter %s failed", queue_filter_id)
                 return

@@ -23,6 +23,7 @@ from connectmetrics.catalogue import (
 from connectmetrics.filter_request import build_request
 from connectmetrics.regions import connect_regions
 from connectmetrics.thresholds import Band, Direction, band_error
+from dashboard.lib.tokens import HashedToken
 
 
 def validate_region(value: str) -> None:
@@ -102,6 +103,20 @@ class ConnectInstance(models.Model):
             if len(parts) >= 5 and parts[4]:
                 return parts[4]
         return ""
+
+    def connection_identity(self) -> tuple[object, ...]:
+        """Everything that decides which contact centre answers and how it is reached:
+        a change to any of it gives the instance a new client and ends its backoff."""
+        return (
+            self.access_mode,
+            self.region,
+            self.instance_id,
+            self.role_arn,
+            self.external_id,
+            self.simulator_seed,
+            self.simulator_queues,
+            self.simulator_agents,
+        )
 
     @property
     def quota_key(self) -> str:
@@ -281,7 +296,7 @@ class Threshold(models.Model):
             raise ValidationError(errors)
 
 
-class ApiToken(models.Model):
+class ApiToken(HashedToken):
     """Lets another tool (a chat bot, a workforce tool, a BI job) read live metrics.
 
     The secret is shown once when made and stored only as its SHA-256; `prefix`
@@ -289,8 +304,6 @@ class ApiToken(models.Model):
     """
 
     name = models.CharField(max_length=100, help_text="Who uses it, e.g. 'Workforce tool'.")
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    prefix = models.CharField(max_length=8, editable=False)
     all_instances = models.BooleanField(
         "every instance",
         default=False,
@@ -302,8 +315,6 @@ class ApiToken(models.Model):
         related_name="api_tokens",
         help_text="The Connect instances this token may read (unless 'every instance').",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -312,10 +323,6 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
-
-    @property
-    def revoked(self) -> bool:
-        return self.revoked_at is not None
 
     def may_read(self, instance: ConnectInstance) -> bool:
         # The join table alone answers it: every API request asks this.

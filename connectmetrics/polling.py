@@ -31,7 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from connectmetrics import rules, telemetry
+from connectmetrics import rules, screens, telemetry
 from connectmetrics.api.cache import remember_poll
 from connectmetrics.backoff import backoff_state, fingerprint
 from connectmetrics.client import FetchResult, fetch_current_metrics
@@ -88,13 +88,6 @@ class PollResult:
     turn_due_at: float | None = None
 
 
-def publish_to_screens(queue_filter_id: int, text: str) -> None:
-    """Send an update to every socket of the queue filter, through the channel layer."""
-    from dashboard.push import publish_update
-
-    publish_update(queue_filter_id, text)
-
-
 def lock_ttl(interval: int) -> float:
     """Short enough that a killed worker's lock is gone by the next slot (a running poll
     keeps extending its lock: connectmetrics.locks.kept_alive)."""
@@ -104,14 +97,15 @@ def lock_ttl(interval: int) -> float:
 def poll_queue_filter(
     queue_filter_id: int,
     *,
-    publish: Publisher | None = publish_to_screens,
+    publish: Publisher | None = None,
     resume_token: str | None = None,
     turn_due_at: float | None = None,
 ) -> PollResult:
     """Poll one queue filter once.
 
-    `publish=None` leaves publishing to the caller (embedded mode publishes
-    `result.update_text` from its event loop). `resume_token` resumes a DEFERRED
+    The update goes to every open screen of the queue filter through `publish`
+    (default: the screen publisher the wallboards app plugged in, connectmetrics/screens.py).
+    `resume_token` resumes a DEFERRED
     poll at its turn (due at `turn_due_at`; default now): its lock and quota
     token are already held.
     """
@@ -135,7 +129,7 @@ def poll_queue_filter(
     keep_lock = False
     try:
         request = queue_filter.to_request()
-        depends_on = fingerprint(_connection_settings(instance), request)
+        depends_on = fingerprint(instance.connection_identity(), request)
         gov = governor()
         if turn_due_at is None:
             turn_due_at = time.time()
@@ -162,7 +156,7 @@ def poll_queue_filter(
                 )
         # Numbered as the fetch starts: should this poll outlive its lock and finish
         # after a newer one, its older numbers are dropped rather than shown.
-        poll = _Poll(queue_filter, snapshot_store(), publish, where)
+        poll = _Poll(queue_filter, snapshot_store(), publish or screens.publisher().publish, where)
         poll.seq = poll.store.next_seq(queue_filter_id)
         started = time.monotonic()
         try:
@@ -212,7 +206,7 @@ class _Poll:
 
     queue_filter: QueueFilter
     store: SnapshotStore
-    publish: Publisher | None
+    publish: Publisher
     where: str
     seq: int = 0
 
@@ -221,17 +215,6 @@ class _Poll:
             return False
         log.info("poll result dropped: a newer poll already published %s", self.where)
         return True
-
-
-def _connection_settings(instance: ConnectInstance) -> list[object]:
-    return [
-        instance.access_mode,
-        instance.region,
-        instance.instance_id,
-        instance.role_arn,
-        instance.external_id,
-        instance.simulator_seed,
-    ]
 
 
 def _fetch(
@@ -393,6 +376,5 @@ def _store_and_publish(
     )
     if not kept:
         return None
-    if poll.publish is not None:
-        poll.publish(queue_filter_id, update_text)
+    poll.publish(queue_filter_id, update_text)
     return update_text

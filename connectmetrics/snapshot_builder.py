@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from connectmetrics.catalogue import METRICS, TREND_METRICS, Grouping, Unit, total_of
+from connectmetrics.catalogue import (
+    DIMENSION_FIELDS,
+    METRICS,
+    TREND_METRICS,
+    Grouping,
+    Unit,
+    total_of,
+)
 from connectmetrics.thresholds import Band, Level
 
 TREND_BUCKET_MS = 30_000
@@ -23,15 +30,6 @@ TREND_WINDOW_MS = 60 * 60 * 1000
 WAITING_REASON = "Waiting for the first numbers from Amazon Connect"
 
 # AWS's Dimensions field for each grouping.
-DIMENSION_FIELDS: dict[str, str] = {
-    Grouping.QUEUE: "Queue",
-    Grouping.CHANNEL: "Channel",
-    Grouping.ROUTING_PROFILE: "RoutingProfile",
-    Grouping.ROUTING_STEP_EXPRESSION: "RoutingStepExpression",
-    Grouping.AGENT_STATUS: "AgentStatus",
-    Grouping.SUBTYPE: "Subtype",
-    Grouping.VALIDATION_TEST_TYPE: "ValidationTestType",
-}
 
 _SEVERITY = {Level.OK: 0, Level.WARNING: 1, Level.CRITICAL: 2}
 

@@ -7,4 +7,8 @@ class DashboardConfig(AppConfig):
 
     def ready(self) -> None:
         # Open screens follow what admins save: settings, revoked tokens.
-        from dashboard import signals  # noqa: F401
+        from connectmetrics import screens
+        from dashboard import push, signals  # noqa: F401
+
+        # Polls reach the screens through the channel layer.
+        screens.plug_in(push.ChannelLayerPublisher())

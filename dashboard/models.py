@@ -7,11 +7,10 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import timezone
 
 from connectmetrics.catalogue import DEFAULT_METRICS, METRICS
 from connectmetrics.models import QueueFilter
-from dashboard.lib.tokens import hash_token, new_token
+from dashboard.lib.tokens import HashedToken
 
 
 def default_columns() -> list[str]:
@@ -100,17 +99,13 @@ class Wallboard(models.Model):
         ).distinct()
 
 
-class DisplayToken(models.Model):
+class DisplayToken(HashedToken):
+    """Lets one TV show one wallboard (and its rotation) without a login."""
+
     wallboard = models.ForeignKey(
         Wallboard, on_delete=models.CASCADE, related_name="display_tokens"
     )
     label = models.CharField(max_length=100, help_text="Where the screen is, e.g. 'Floor 2 TV'.")
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    prefix = models.CharField(
-        max_length=8, editable=False, help_text="The token's first characters."
-    )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -119,32 +114,19 @@ class DisplayToken(models.Model):
     def __str__(self) -> str:
         return f"{self.label} ({self.prefix}…)"
 
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
     @classmethod
     def issue(cls, wallboard: Wallboard, label: str) -> tuple["DisplayToken", str]:
         """Make a token; the raw value is returned once and never stored."""
-        raw = new_token()
-        token = cls.objects.create(
-            wallboard=wallboard, label=label, token_hash=hash_token(raw), prefix=raw[:8]
-        )
+        token = cls(wallboard=wallboard, label=label)
+        raw = token.give_secret()
+        token.save()
         return token, raw
 
     @classmethod
     def find(cls, wallboard: Wallboard, raw: str) -> "DisplayToken | None":
         """The active token of this wallboard with that raw value, if any."""
-        if not raw or len(raw) > 200:
-            return None
-        return cls.objects.filter(
-            wallboard=wallboard, token_hash=hash_token(raw), revoked_at__isnull=True
-        ).first()
-
-    def revoke(self) -> None:
-        if self.revoked_at is None:
-            self.revoked_at = timezone.now()
-            self.save(update_fields=["revoked_at"])
+        token = cls.by_secret(raw, wallboard=wallboard)
+        return token if token is not None and not token.revoked else None
 
 
 __all__ = ["DisplayToken", "Layout", "Theme", "Wallboard"]

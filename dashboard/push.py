@@ -119,6 +119,16 @@ def publish_update(queue_filter_id: int, text: str) -> None:
     async_to_sync(apublish_update)(queue_filter_id, text)
 
 
+class ChannelLayerPublisher:
+    """The screen publisher the poller uses (connectmetrics/screens.py)."""
+
+    def publish(self, queue_filter_id: int, text: str) -> None:
+        publish_update(queue_filter_id, text)
+
+    async def apublish(self, queue_filter_id: int, text: str) -> None:
+        await apublish_update(queue_filter_id, text)
+
+
 async def apublish_to_wallboard(wallboard_id: int, text: str) -> None:
     """Send a wallboard-level message (e.g. "wallboard") to every screen of that wallboard."""
     await _send(wallboard_group(wallboard_id), WALLBOARD_MESSAGE, text, wallboard=wallboard_id)

@@ -8,7 +8,6 @@ to show them on that screen.
 
 from dataclasses import dataclass
 
-from dashboard.lib.tokens import hash_token
 from dashboard.models import DisplayToken, Wallboard
 
 REVOKED = "This screen's display token was revoked"
@@ -38,10 +37,5 @@ def token_access(wallboard: Wallboard, raw: str, via: str = "") -> ScreenAccess:
     token = DisplayToken.find(owner, raw)
     if token is not None:
         return ScreenAccess(token, owner)
-    revoked = (
-        len(raw) <= 200
-        and DisplayToken.objects.filter(
-            wallboard=owner, token_hash=hash_token(raw), revoked_at__isnull=False
-        ).exists()
-    )
+    revoked = DisplayToken.by_secret(raw, wallboard=owner) is not None
     return ScreenAccess(None, None, REVOKED if revoked else NOT_VALID)

@@ -3,13 +3,14 @@
 import asyncio
 import json
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pytest_django.fixtures import Settings
 from websockets.asyncio.client import connect
 
-from connectmetrics import embedded
+from connectmetrics import screens
 from connectmetrics.embedded import EmbeddedPoller
 from connectmetrics.snapshots import snapshot_store
 from dashboard.lifespan import lifespan_app
@@ -20,22 +21,27 @@ pytest_plugins = ["tests.polling_support"]
 
 
 class Published:
-    """Records what the poller publishes, and on which thread."""
+    """A screen publisher that records what the poller publishes, and on which thread."""
 
     def __init__(self) -> None:
         self.updates: list[dict[str, Any]] = []
         self.threads: set[int] = set()
 
-    async def __call__(self, queue_filter_id: int, text: str) -> None:
+    def publish(self, queue_filter_id: int, text: str) -> None:
+        raise AssertionError("embedded mode publishes on the event loop")
+
+    async def apublish(self, queue_filter_id: int, text: str) -> None:
         self.threads.add(threading.get_ident())
         self.updates.append(json.loads(text))
 
 
 @pytest.fixture
-def published(monkeypatch: pytest.MonkeyPatch) -> Published:
+def published() -> Iterator[Published]:
     recorder = Published()
-    monkeypatch.setattr(embedded, "_publish", recorder)
-    return recorder
+    plugged_in = screens.publisher()
+    screens.plug_in(recorder)
+    yield recorder
+    screens.plug_in(plugged_in)
 
 
 @pytest.mark.django_db(transaction=True)

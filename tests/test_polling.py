@@ -340,3 +340,21 @@ def test_first_snapshot_plus_updates_equals_a_fresh_snapshot(
     assert state == fresh
     assert fresh["seq"] == screens.updates[0]["seq"] + 9
     assert any(len(points) > 1 for row in fresh["trends"].values() for points in row.values())
+
+
+@pytest.mark.parametrize(
+    "connection_change",
+    [{"simulator_queues": 12}, {"simulator_agents": 90}, {"simulator_seed": 8}],
+)
+def test_an_admin_changing_how_the_centre_is_reached_ends_the_rest_at_once(
+    queue_filter: QueueFilter,
+    screens: Screens,
+    redis_mode: str,
+    connection_change: dict[str, int],
+) -> None:
+    set_faults(redis_mode, SIMULATED_INSTANCE_ID, not_found=True)
+    poll_queue_filter(queue_filter.pk, publish=screens)
+    assert poll_queue_filter(queue_filter.pk, publish=screens).step is Step.RESTING
+    set_faults(redis_mode, SIMULATED_INSTANCE_ID)
+    ConnectInstance.objects.filter(pk=queue_filter.instance_id).update(**connection_change)
+    assert poll_queue_filter(queue_filter.pk, publish=screens).step is Step.OK

@@ -8,7 +8,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from connectmetrics.api.auth import give_secret
 from connectmetrics.models import ApiToken
 
 
@@ -76,7 +75,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return super().get_queryset(request).prefetch_related("instances")
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
-        raw = None if change else give_secret(obj)
+        raw = None if change else obj.give_secret()
         super().save_model(request, obj, form, change)
         if raw is not None:
             messages.warning(

@@ -18,9 +18,7 @@ from django.utils import timezone
 from connectmetrics.api.envelope import ApiError, ErrorCode
 from connectmetrics.models import ApiToken, ConnectInstance
 from dashboard.lib.guard import refusal_reason, request_address, token_guard
-from dashboard.lib.tokens import hash_token, new_token
 
-PREFIX_CHARS = 8
 # last_used_at is for an admin deciding which tokens are still in use: minute
 # precision is plenty, and it keeps a busy caller from writing on every request.
 _LAST_USED_PRECISION = timedelta(minutes=1)
@@ -36,20 +34,12 @@ class Caller:
         return self.token is None or self.token.may_read(instance)
 
 
-def give_secret(token: ApiToken) -> str:
-    """Give an unsaved token a new secret: its hash and prefix are set, the secret returned."""
-    raw = new_token()
-    token.token_hash = hash_token(raw)
-    token.prefix = raw[:PREFIX_CHARS]
-    return raw
-
-
 def issue_token(
     name: str, instances: Iterable[ConnectInstance] = (), *, all_instances: bool = False
 ) -> tuple[ApiToken, str]:
     """A new token and its secret, which is shown once and never stored."""
     token = ApiToken(name=name, all_instances=all_instances)
-    raw = give_secret(token)
+    raw = token.give_secret()
     token.save()
     token.instances.set(list(instances))
     return token, raw
@@ -97,11 +87,10 @@ def _token_from(header: str, address: str) -> ApiToken:
     guard = token_guard()
     if (wait := guard.wait(address)) > 0:
         raise ApiError(ErrorCode.THROTTLED, refusal_reason(wait), retry_after=wait)
-    try:
-        token = ApiToken.objects.get(token_hash=hash_token(raw))
-    except ApiToken.DoesNotExist:
+    token = ApiToken.by_secret(raw)
+    if token is None:
         guard.failed(address)
-        raise ApiError(ErrorCode.UNAUTHORIZED, "This API token is not valid.") from None
+        raise ApiError(ErrorCode.UNAUTHORIZED, "This API token is not valid.")
     if token.revoked:
         guard.failed(address)
         raise ApiError(ErrorCode.UNAUTHORIZED, "This API token was revoked.")
