@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	DEBUG=1 $(BIN)/mypy
 
 pytest: $(VENV)/.installed
 	$(BIN)/pytest -m "not chaos"

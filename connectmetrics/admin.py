@@ -275,7 +275,7 @@ class QueueFilterAdmin(PollerStatusAdmin):
             {"fields": ["primary_grouping", "secondary_grouping", "sort_metric", "sort_order"]},
         ),
         ("Metrics", {"fields": ["metrics"]}),
-        ("Status", {"fields": STATUS_FIELDS}),
+        ("Status", {"fields": tuple(STATUS_FIELDS)}),
     ]
 
     build_status = staticmethod(queue_filter_status)

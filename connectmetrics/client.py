@@ -5,13 +5,12 @@ retries and explicit timeouts. Every failure comes out as an UpstreamError.
 """
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
-from botocore.client import BaseClient
 from botocore.config import Config
 from django.conf import settings
 
@@ -21,7 +20,10 @@ from connectmetrics.governor import pace_client
 from connectmetrics.models import AccessMode, ConnectInstance
 from connectmetrics.outcomes import UpstreamError, classify
 
-_clients: dict[tuple[Any, ...], BaseClient] = {}
+if TYPE_CHECKING:
+    from mypy_boto3_connect import ConnectClient
+
+_clients: dict[tuple[Any, ...], "ConnectClient"] = {}
 _clients_lock = threading.Lock()
 
 
@@ -48,7 +50,7 @@ def _config() -> Config:
         retries={"mode": "standard", "total_max_attempts": settings.CONNECT_MAX_ATTEMPTS},
         connect_timeout=settings.CONNECT_CONNECT_TIMEOUT,
         read_timeout=settings.CONNECT_READ_TIMEOUT,
-        user_agent_appid="connect-wallboard",
+        user_agent_appid="connect-wallboard",  # type: ignore[call-arg]  # stubs lag botocore
     )
 
 
@@ -57,7 +59,7 @@ def _client_key(instance: ConnectInstance) -> tuple[Any, ...]:
     return (instance.pk, *instance.connection_identity())
 
 
-def _build_client(instance: ConnectInstance) -> BaseClient:
+def _build_client(instance: ConnectInstance) -> "ConnectClient":
     if instance.access_mode == AccessMode.SIMULATED:
         from connectmetrics.simulator import simulated_client
 
@@ -91,12 +93,13 @@ def _assumed_role_session(instance: ConnectInstance) -> boto3.session.Session:
         refresh_using=create_assume_role_refresher(sts, params), method="assume-role"
     )
     core = get_session()
-    core._credentials = credentials
+    # botocore's own way to give a session refreshable credentials: no public setter.
+    core._credentials = credentials  # type: ignore[attr-defined]
     core.set_config_variable("region", instance.region)
     return boto3.session.Session(botocore_session=core)
 
 
-def client_for(instance: ConnectInstance) -> BaseClient:
+def client_for(instance: ConnectInstance) -> "ConnectClient":
     key = _client_key(instance)
     with _clients_lock:
         client = _clients.get(key)
@@ -128,7 +131,7 @@ def row_key(dimensions: dict[str, Any], groupings: Sequence[str]) -> str:
     return "|".join(parts)
 
 
-def _values(collections: Iterable[dict[str, Any]], grouped: bool) -> dict[str, float | None]:
+def _values(collections: Iterable[Mapping[str, Any]], grouped: bool) -> dict[str, float | None]:
     values: dict[str, float | None] = {}
     for item in collections:
         name = item["Metric"]["Name"]
@@ -200,7 +203,7 @@ def fetch_current_metrics(
         snapshot_time = snapshot_time or answer.get("DataSnapshotTime")
         total = answer.get("ApproximateTotalCount", total)
         for result in answer.get("MetricResults", []):
-            dimensions = result.get("Dimensions") or {}
+            dimensions: dict[str, Any] = dict(result.get("Dimensions") or {})
             key = row_key(dimensions, groupings)
             if key in seen:
                 continue

@@ -31,7 +31,7 @@ def check_connection(instance: ConnectInstance) -> ConnectionCheck:
                 f"(data from {answer.get('DataSnapshotTime'):%H:%M:%S} UTC)."
             )
         else:
-            answer = client.list_queues(InstanceId=instance.instance_id, MaxResults=1)
+            client.list_queues(InstanceId=instance.instance_id, MaxResults=1)
             detail = "ListQueues answered; discover the queues next to build queue filters."
     except Exception as exc:
         error: UpstreamError = classify(exc)

@@ -268,7 +268,7 @@ class Threshold(models.Model):
         ordering = ["queue_filter", "metric"]
 
     def __str__(self) -> str:
-        scope = self.queue.name if self.queue_id else "every row"
+        scope = self.queue.name if self.queue is not None else "every row"
         return f"{METRICS[self.metric].label if self.metric in METRICS else self.metric} ({scope})"
 
     @property
@@ -290,7 +290,7 @@ class Threshold(models.Model):
         if queue_filter is not None and self.metric:
             if self.metric not in queue_filter.metrics:
                 errors["metric"] = "This queue filter does not fetch that metric."
-            if self.queue_id and self.queue.instance_id != queue_filter.instance_id:
+            if self.queue is not None and self.queue.instance_id != queue_filter.instance_id:
                 errors["queue"] = "That queue belongs to another Connect instance."
         if errors:
             raise ValidationError(errors)

@@ -32,7 +32,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import redis
 from botocore.exceptions import ClientError
@@ -215,7 +215,7 @@ def _was_throttled(parsed_response: Mapping[str, Any] | None, operation: str) ->
     if int(status) < 400:
         return False
     # The same reading of an error as everywhere else (connectmetrics.outcomes).
-    error = classify(ClientError(dict(parsed_response), operation))
+    error = classify(ClientError(cast(Any, dict(parsed_response)), operation))
     return error.outcome is Outcome.THROTTLED
 
 

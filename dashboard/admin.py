@@ -65,9 +65,9 @@ class WallboardForm(forms.ModelForm):
         wallboard = self.instance
         if wallboard.queue_filter_id:
             offered = set(wallboard.queue_filter.metrics) | set(wallboard.columns or ())
-            self.fields["columns"].choices = [
-                (name, label) for name, label in METRIC_CHOICES if name in offered
-            ]
+            columns = self.fields["columns"]
+            assert isinstance(columns, forms.MultipleChoiceField)
+            columns.choices = [(name, label) for name, label in METRIC_CHOICES if name in offered]
         if wallboard.pk:
             rotation = self.fields["rotation"]
             assert isinstance(rotation, forms.ModelMultipleChoiceField)

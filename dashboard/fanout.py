@@ -304,3 +304,18 @@ def _resume(coroutine: Coroutine[Any, Any, None], waiting_on: Any) -> Generator[
                 waiting_on = coroutine.send(sent)
             except StopIteration:
                 return
+
+
+# Each socket follows exactly one queue filter's group: counting the members of
+# those groups counts every open socket once.
+_QUEUE_FILTER_GROUP_PREFIX = push.queue_filter_group(0).removesuffix("0")
+
+
+async def open_sockets() -> int:
+    """Wallboard sockets open in this process (on the server's event loop, where they live)."""
+    found = hub()
+    return sum(
+        found.members(group)
+        for group in found.subscriptions
+        if group.startswith(_QUEUE_FILTER_GROUP_PREFIX)
+    )

@@ -27,9 +27,6 @@ LATENCY_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 # message's own published_at, near the start of the text.
 _PUBLISHED_AT = re.compile(r'"published_at":"([^"]+)"')
 _SEARCH_CHARS = 2048
-# Each socket follows exactly one queue filter's group: counting the members of
-# those groups counts every open socket once.
-_QUEUE_FILTER_GROUP_PREFIX = push.queue_filter_group(0).removesuffix("0")
 
 
 @dataclass(frozen=True)
@@ -78,15 +75,3 @@ def observe_dispatch(envelope: Mapping[str, Any], now: float | None = None) -> N
     delivered = time.time() if now is None else now
     # Clocks of two hosts may disagree a little: a negative latency is none.
     fanout_latency.observe(max(0.0, delivered - published.timestamp()))
-
-
-async def open_sockets() -> int:
-    """Wallboard sockets open in this process (on the server's event loop, where they live)."""
-    from dashboard import fanout
-
-    hub = fanout.hub()
-    return sum(
-        hub.members(group)
-        for group in hub.subscriptions
-        if group.startswith(_QUEUE_FILTER_GROUP_PREFIX)
-    )

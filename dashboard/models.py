@@ -81,7 +81,7 @@ class Wallboard(models.Model):
     def can_view(self, user: AbstractBaseUser | AnonymousUser) -> bool:
         if not user.is_authenticated or not user.is_active:
             return False
-        if user.is_staff or user.is_superuser:
+        if getattr(user, "is_staff", False) or getattr(user, "is_superuser", False):
             return True
         return (
             self.viewers.filter(pk=user.pk).exists()

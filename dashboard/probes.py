@@ -28,7 +28,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 
-from dashboard import fanout_metrics, monitoring
+from dashboard import fanout, monitoring
 from dashboard.health import healthz
 from dashboard.prometheus import CONTENT_TYPE, Family, Sample, render
 
@@ -100,7 +100,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     # Sockets live on the server's event loop: counted there (under ASGI this thread
     # runs for that loop, and async_to_sync hands the count back to it; a server
     # without a loop, such as a test client, has none).
-    sockets = async_to_sync(fanout_metrics.open_sockets)()
+    sockets = async_to_sync(fanout.open_sockets)()
     response = HttpResponse(
         render([*families, *monitoring.process_families(sockets)]), content_type=CONTENT_TYPE
     )

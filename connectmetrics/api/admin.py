@@ -50,10 +50,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ["prefix_shown", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
-    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ["name", "all_instances", "instances"]
-        return ["name", "prefix_shown", "all_instances", "instances", *self.readonly_fields[1:]]
+            return ("name", "all_instances", "instances")
+        return ("name", "prefix_shown", "all_instances", "instances", *self.readonly_fields[1:])
 
     @admin.display(description="token starts with")
     def prefix_shown(self, token: ApiToken) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 
@@ -45,15 +45,28 @@ def issue_token(
     return token, raw
 
 
+class _CsrfRefused(Exception):
+    """Django's CSRF check refused the request; the message is its reason."""
+
+
 class _CsrfCheck(CsrfViewMiddleware):
-    def _reject(self, request: HttpRequest, reason: str) -> str:
-        return reason
+    def _reject(self, request: HttpRequest, reason: str) -> HttpResponseForbidden:
+        raise _CsrfRefused(reason)
+
+
+def _no_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse()
 
 
 def _csrf_failure(request: HttpRequest) -> str | None:
-    check = _CsrfCheck(lambda _: HttpResponse())
+    """Why Django's CSRF check refuses this request, or None when it passes."""
+    check = _CsrfCheck(_no_view)
     check.process_request(request)
-    return check.process_view(request, None, (), {})
+    try:
+        check.process_view(request, _no_view, (), {})
+    except _CsrfRefused as refused:
+        return str(refused)
+    return None
 
 
 def authenticate(request: HttpRequest) -> Caller:

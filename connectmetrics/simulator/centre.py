@@ -10,11 +10,10 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.session
-from botocore.client import BaseClient
 from botocore.config import Config
 
 from connectmetrics import catalogue, rules
@@ -31,6 +30,9 @@ from connectmetrics.simulator.faults import (
 from connectmetrics.simulator.tokens import Token, TokenCodec
 from connectmetrics.simulator.topology import Topology, build_topology
 from connectmetrics.simulator.wire import WireHandler
+
+if TYPE_CHECKING:
+    from mypy_boto3_connect import ConnectClient
 
 DEFAULT_REGION = "eu-west-2"
 DEFAULT_QUEUES = 20
@@ -151,7 +153,7 @@ class SimulatedCentre:
 
     # -- clients -----------------------------------------------------------
 
-    def client(self, *, config: Config | None = None) -> BaseClient:
+    def client(self, *, config: Config | None = None) -> "ConnectClient":
         """A real boto3 ``connect`` client whose every call this centre answers.
 
         Static dummy credentials: no AWS account, no network. ``config`` is
@@ -169,9 +171,10 @@ class SimulatedCentre:
         self.attach(client)
         return client
 
-    def attach(self, client: BaseClient) -> None:
+    def attach(self, client: "ConnectClient") -> None:
         """Make this centre answer every Connect call of an existing client."""
-        client.meta.events.register("before-send.connect", self.handler)
+        # A before-send handler answers with the response; the stubs expect None of every handler.
+        client.meta.events.register("before-send.connect", self.handler)  # type: ignore[arg-type]
 
     def call_counts(self) -> dict[str, int]:
         """Calls received per operation (faulted ones included)."""
@@ -354,7 +357,7 @@ def simulated_client(
     faults: Faults | None = None,
     control_redis_url: str | None = None,
     clock: Callable[[], float] = time.time,
-) -> BaseClient:
+) -> "ConnectClient":
     """A boto3 ``connect`` client bound to a new ``SimulatedCentre`` (see it for the arguments)."""
     centre = SimulatedCentre(
         seed,

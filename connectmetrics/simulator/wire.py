@@ -10,10 +10,10 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import IO, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 
 from connectmetrics.simulator.errors import ApiError
 from connectmetrics.simulator.faults import Control
@@ -42,12 +42,14 @@ class _Body:
 def _response(
     url: str, status: int, payload: Mapping[str, Any], headers: Mapping[str, str]
 ) -> AWSResponse:
-    return AWSResponse(
-        url,
-        status,
-        {"Content-Type": "application/json", "x-amzn-RequestId": str(uuid.uuid4()), **headers},
-        _Body(json.dumps(payload).encode()),
-    )
+    sent = HTTPHeaders()
+    for name, value in {
+        "Content-Type": "application/json",
+        "x-amzn-RequestId": str(uuid.uuid4()),
+        **headers,
+    }.items():
+        sent[name] = value
+    return AWSResponse(url, status, sent, _Body(json.dumps(payload).encode()))
 
 
 class WireHandler:
@@ -95,11 +97,12 @@ class WireHandler:
         return _response(request.url, 200, self._operations[route](instance, params), {})
 
 
-def _json_body(body: bytes | str | None) -> Any:
-    if not body:
+def _json_body(body: str | bytes | bytearray | IO[bytes] | IO[str] | None) -> Any:
+    text = body.read() if body is not None and hasattr(body, "read") else body
+    if not text:
         return {}
     try:
-        return json.loads(body)
+        return json.loads(text)
     except ValueError as error:
         raise ApiError(
             "InvalidRequestException", f"The request body is not JSON: {error}"
