@@ -513,6 +513,27 @@ def test_a_staff_session_needs_the_csrf_token_a_bearer_token_does_not(
     )
 
 
+def test_a_staff_session_is_refused_from_a_page_of_another_origin(
+    centre: ConnectInstance, queue_ids: list[str]
+) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(User.objects.create_user("boss", password="x", is_staff=True))
+    browser.get("/api/")  # the docs page sets the CSRF cookie
+    csrf = browser.cookies["csrftoken"].value
+    path = f"/metrics/current/{centre.instance_id}"
+    body = json.dumps(queue_body(queue_ids))
+
+    def sent_from(origin: str) -> Any:
+        return browser.post(
+            path, body, content_type="application/json", HTTP_X_CSRFTOKEN=csrf, HTTP_ORIGIN=origin
+        )
+
+    for origin in ("http://testserver:8080", "https://testserver", "http://evil.example"):
+        status, code, message = error_of(sent_from(origin))
+        assert (status, code) == (403, "FORBIDDEN") and "Origin" in message, origin
+    assert sent_from("http://testserver").status_code == 200
+
+
 def test_api_token_command_prints_the_token_once_and_stores_only_its_hash(
     centre: ConnectInstance,
     capsys: pytest.CaptureFixture[str],

@@ -27,6 +27,8 @@ from dashboard.sightings import sightings
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
+# The Host a browser sends with it: the socket is on the page's own origin.
+HOST = (b"host", b"127.0.0.1")
 IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
@@ -90,7 +92,7 @@ async def open_socket(
     cookie: bytes = b"",
     address: str = "192.0.2.10",
 ) -> WebsocketCommunicator:
-    headers = [origin] if origin else []
+    headers = [HOST, origin] if origin else [HOST]
     if cookie:
         headers.append((b"cookie", cookie))
     communicator = WebsocketCommunicator(application, path, headers=headers)
@@ -312,16 +314,28 @@ async def test_a_viewer_and_a_member_of_a_viewer_group_are_let_in(wallboard: Wal
 async def test_a_socket_from_another_origin_is_refused(
     wallboard: Wallboard, tv_token: tuple[DisplayToken, str]
 ) -> None:
-    for origin in [(b"origin", b"https://evil.example"), None]:
+    # Another site, another port or scheme of this host, another of its names, none.
+    for origin in (
+        b"https://evil.example",
+        b"http://127.0.0.1:9999",
+        b"https://127.0.0.1",
+        b"http://localhost",
+        b"null",
+        None,
+    ):
+        headers = [HOST, (b"origin", origin)] if origin else [HOST]
         communicator = WebsocketCommunicator(
-            application, tv_path(wallboard, tv_token[1]), headers=[origin] if origin else []
+            application, tv_path(wallboard, tv_token[1]), headers=headers
         )
         connected, _ = await communicator.connect()
-        assert not connected
+        assert not connected, origin
+    for origin in (b"http://127.0.0.1", b"http://127.0.0.1:80"):
+        socket = await opened(tv_path(wallboard, tv_token[1]), origin=(b"origin", origin))
+        await socket.disconnect()
 
 
 async def test_an_unknown_socket_path_is_refused(wallboard: Wallboard) -> None:
-    communicator = WebsocketCommunicator(application, "/ws/nothing/", headers=[ORIGIN])
+    communicator = WebsocketCommunicator(application, "/ws/nothing/", headers=[HOST, ORIGIN])
     connected, _ = await communicator.connect()
 
     assert not connected

@@ -17,6 +17,7 @@ import http.client
 import http.cookiejar
 import json
 import re
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
 from tests.chaos_support import (
     Screen,
     Topology,
+    csrf_token,
     post_form,
     post_metrics,
     request,
@@ -203,12 +205,35 @@ async def test_display_tokens_never_reach_the_server_log_in_any_spelling(site: T
     assert site.tv_token not in logged
 
 
-async def test_sockets_from_another_origin_or_none_are_refused(site: Topology) -> None:
-    for origin in ("http://evil.example", "null", None):
-        refused = await socket_outcome(site.socket_url(), origin)
+async def test_sockets_and_cookie_posts_from_another_origin_are_refused(site: Topology) -> None:
+    base = site.base_url
+    jar = http.cookiejar.CookieJar()
+    admin = signed_in(base, jar=jar)
+    cookie = {"Cookie": "; ".join(f"{c.name}={c.value}" for c in jar)}
+    socket_url = site.socket_url().split("?")[0]
+    # Another site, another port or scheme of this host, another of its names, none.
+    others = (
+        "http://evil.example",
+        "null",
+        "http://127.0.0.1:9999",
+        f"https://127.0.0.1:{site.port}",
+        f"http://localhost:{site.port}",
+    )
+    for origin in (*others, None):
+        refused = await socket_outcome(socket_url, origin, headers=cookie)
         assert refused.handshake_status == 403, origin
-    allowed = await socket_outcome(site.socket_url(), f"http://localhost:{site.port}", within=3)
-    assert allowed.kinds[:2] == ["wallboard", "snapshot"]
+    served = await socket_outcome(socket_url, base, headers=cookie, within=3)
+    assert served.kinds[:2] == ["wallboard", "snapshot"]
+    # The same rule for a POST that rides on the session cookie, CSRF token and all.
+    page = f"{base}/admin/password_change/"
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": csrf_token(request(page, opener=admin).body.decode())}
+    ).encode()
+    for origin in others:
+        answer = request(page, method="POST", body=form, headers={"Origin": origin}, opener=admin)
+        assert answer.status == 403, origin
+    answer = request(page, method="POST", body=form, headers={"Origin": base}, opener=admin)
+    assert answer.status == 200  # the form, with its errors: the request was let through
 
 
 async def test_the_admin_is_for_staff_only(site: Topology) -> None:

@@ -10,10 +10,13 @@ framework's SessionAuthentication does) while token calls need none.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from connectmetrics.api.envelope import ApiError, ErrorCode
 from connectmetrics.models import ApiToken, ConnectInstance
@@ -55,15 +58,30 @@ def issue_token(
     return token, raw
 
 
-class _CsrfCheck(CsrfViewMiddleware):
-    def _reject(self, request: HttpRequest, reason: str) -> str:
-        return reason
+def _reason(check: CsrfViewMiddleware, request: HttpRequest, reason: str) -> str:
+    return reason
+
+
+@cache
+def _csrf_check() -> type[CsrfViewMiddleware]:
+    """The site's own CSRF middleware (settings.MIDDLEWARE), its Origin rule included,
+    made to say why it refuses rather than answer the refusal."""
+    site_check = next(
+        (
+            found
+            for found in map(import_string, settings.MIDDLEWARE)
+            if isinstance(found, type) and issubclass(found, CsrfViewMiddleware)
+        ),
+        CsrfViewMiddleware,
+    )
+    return type("CsrfCheck", (site_check,), {"_reject": _reason})
 
 
 def _csrf_failure(request: HttpRequest) -> str | None:
-    check = _CsrfCheck(lambda _: HttpResponse())
+    check = _csrf_check()(lambda _: HttpResponse())
     check.process_request(request)
-    return check.process_view(request, None, (), {})
+    reason: str | None = check.process_view(request, None, (), {})
+    return reason
 
 
 def authenticate(request: HttpRequest) -> Caller:
