@@ -134,12 +134,14 @@ class DisplayToken(models.Model):
 
     @classmethod
     def find(cls, wallboard: Wallboard, raw: str) -> "DisplayToken | None":
-        """The active token of this wallboard with that raw value, if any."""
+        """The token of this wallboard with that raw value, revoked or not, if any."""
         if not raw or len(raw) > 200:
             return None
-        return cls.objects.filter(
-            wallboard=wallboard, token_hash=hash_token(raw), revoked_at__isnull=True
-        ).first()
+        return cls.objects.filter(wallboard=wallboard, token_hash=hash_token(raw)).first()
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
 
     def revoke(self) -> None:
         if self.revoked_at is None:

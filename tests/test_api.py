@@ -23,6 +23,7 @@ from connectmetrics.api.envelope import ErrorCode
 from connectmetrics.catalogue import METRICS, SIMULATED_INSTANCE_ID, Channel
 from connectmetrics.models import ApiToken, ConnectInstance, Queue
 from connectmetrics.simulator import set_faults
+from dashboard import guard
 from tests.api_support import (
     error_of,
     feed_poll,
@@ -461,6 +462,24 @@ def test_a_revoked_token_is_refused_at_once(
         post(client, centre.instance_id, queue_body(queue_ids), token=token)
     )
     assert (status, code) == (401, "UNAUTHORIZED") and "revoked" in message
+
+
+def test_a_revoked_token_is_never_counted_as_a_guess(
+    client: Client,
+    centre: ConnectInstance,
+    token: str,
+    queue_ids: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(guard, "_local", guard.LocalTokenGuard())
+    _, revoked = issue_token("Old tool", [centre])
+    ApiToken.objects.filter(name="Old tool").update(revoked_at=timezone.now())
+    for _ in range(guard.RULE.failures * 2):
+        status, code, message = error_of(
+            post(client, centre.instance_id, queue_body(queue_ids), token=revoked)
+        )
+        assert (status, code, message) == (401, "UNAUTHORIZED", "This API token was revoked.")
+    assert post(client, centre.instance_id, queue_body(queue_ids), token=token).status_code == 200
 
 
 def test_a_token_for_one_instance_is_forbidden_on_another(

@@ -161,7 +161,8 @@ def test_the_revoke_action_revokes_the_chosen_tokens(
     revoked.refresh_from_db()
     kept.refresh_from_db()
     assert revoked.revoked_at is not None and kept.revoked_at is None
-    assert DisplayToken.find(wallboard, raw) is None
+    found = DisplayToken.find(wallboard, raw)
+    assert found is not None and found.revoked
 
 
 # --- the wallboard admin -------------------------------------------------------------

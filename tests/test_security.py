@@ -26,6 +26,7 @@ import pytest
 
 from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
 from tests.chaos_support import (
+    Answer,
     Screen,
     Topology,
     csrf_token,
@@ -44,6 +45,7 @@ MARKUP_QUEUE = '<img src=x onerror="alert(1)">Sales</b>'
 MARKUP_PROFILE = "<script>alert(2)</script>Front Office"
 MARKUP_TITLE = '"><svg onload=alert(3)>'
 SUPERVISOR_PASSWORD = "a-supervisor-password-1"
+REVOKED = "This screen's link was revoked"
 GUESSER = "127.0.0.2"  # loopback too, but another client address
 METRICS_BODY = {
     "Filters": {"Channels": ["VOICE"], "Queues": []},
@@ -180,8 +182,8 @@ async def test_a_revoked_token_closes_its_screens_at_once_and_opens_nothing_more
             if not screen.open:
                 break
             await asyncio.sleep(0.1)
-    assert revoked.message["reason"] == "This display token was revoked"
-    assert (screen.close_code, screen.close_reason) == (4003, "This display token was revoked")
+    assert revoked.message["reason"] == "This screen's link was revoked"
+    assert (screen.close_code, screen.close_reason) == (4003, "This screen's link was revoked")
     again = await socket_outcome(site.socket_url("demo", raw), base)
     assert again.close_code == 4003 and again.kinds == []
     assert request(f"{base}/wallboards/demo/tv/?token={raw}").status == 403
@@ -333,13 +335,62 @@ async def test_repeated_wrong_tokens_from_one_address_are_slowed_down(
     # ...while the screens at other addresses carry on.
     served = await socket_outcome(site.socket_url("demo"), base)
     assert served.kinds[:2] == ["wallboard", "snapshot"]
-    endpoint = http.client.HTTPConnection("127.0.0.1", site.port, source_address=(GUESSER, 0))
+    # Each door counts its own: the guesser still reaches the endpoint and another wallboard,
+    # until it has guessed there as often.
+    statuses = [endpoint_status(site.port, "guess") for _ in range(11)]
+    assert statuses == [401] * 10 + [429]
+    rotating = site.socket_url("demo-channels") + "&via=demo"
+    other_door = await socket_outcome(rotating, base, local_addr=guesser, within=3)
+    assert other_door.kinds[:2] == ["wallboard", "snapshot"]
+
+
+def endpoint_status(port: int, token: str, source: str = GUESSER) -> int:
+    endpoint = http.client.HTTPConnection("127.0.0.1", port, source_address=(source, 0))
     endpoint.request(
         "POST",
         f"/metrics/current/{SIMULATED_INSTANCE_ID}",
         body=json.dumps(METRICS_BODY),
-        headers={"Authorization": "Bearer guess"},
+        headers={"Authorization": f"Bearer {token}"},
     )
     answer = endpoint.getresponse()
-    assert answer.status == 429 and int(answer.headers["Retry-After"]) >= 1
-    assert json.loads(answer.read())["error"]["code"] == "THROTTLED"
+    if answer.status == 429:
+        assert int(answer.headers["Retry-After"]) >= 1
+        assert json.loads(answer.read())["error"]["code"] == "THROTTLED"
+    return answer.status
+
+
+async def test_a_revoked_tv_link_reloaded_locks_out_no_tv_behind_the_same_address(
+    site: Topology,
+) -> None:
+    base = site.base_url
+    office = "127.0.0.3"  # loopback too, an address no other test has used
+    revoked = issue_display_token(site, "demo")
+    site.stack.shell(
+        "from django.utils import timezone; from dashboard.models import DisplayToken; "
+        "from dashboard.tokens import hash_token; DisplayToken.objects.filter("
+        f"token_hash=hash_token({revoked!r})).update(revoked_at=timezone.now())"
+    )
+    for _ in range(12):
+        page = request_from(office, f"{base}/wallboards/demo/tv/?token={revoked}")
+        assert page.status == 403 and "This screen&#x27;s link was revoked" in page.body.decode()
+        refused = await socket_outcome(
+            site.socket_url("demo", revoked), base, local_addr=(office, 0)
+        )
+        assert (refused.close_code, refused.close_reason) == (
+            4003,
+            "This screen's link was revoked",
+        )
+    assert request_from(office, f"{base}/wallboards/demo/tv/?token={site.tv_token}").status == 200
+    served = await socket_outcome(site.socket_url("demo"), base, local_addr=(office, 0), within=3)
+    assert served.kinds[:2] == ["wallboard", "snapshot"]
+
+
+def request_from(source: str, url: str) -> Any:
+    """A GET from another loopback address (urllib cannot choose its source)."""
+    parsed = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(
+        parsed.hostname, parsed.port, source_address=(source, 0)
+    )
+    connection.request("GET", f"{parsed.path}?{parsed.query}")
+    answer = connection.getresponse()
+    return Answer(answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read())

@@ -20,7 +20,7 @@ from django.utils.module_loading import import_string
 
 from connectmetrics.api.envelope import ApiError, ErrorCode
 from connectmetrics.models import ApiToken, ConnectInstance
-from dashboard.guard import refusal_reason, request_address, token_guard
+from dashboard.guard import API_DOOR, refusal_reason, request_address, token_guard
 from dashboard.tokens import hash_token, new_token
 
 PREFIX_CHARS = 8
@@ -111,18 +111,18 @@ def _token_from(header: str, address: str) -> ApiToken:
             ErrorCode.UNAUTHORIZED,
             "Authorization must be 'Bearer <token>' with an API token.",
         )
-    # Repeated wrong tokens from one address are slowed down (dashboard/guard.py).
+    # Repeated wrong tokens from one address are slowed down (dashboard/guard.py); a
+    # revoked token is answered as revoked and not counted: it is no guess.
     guard = token_guard()
-    if (wait := guard.wait(address)) > 0:
+    if (wait := guard.wait(address, API_DOOR)) > 0:
         raise ApiError(ErrorCode.THROTTLED, refusal_reason(wait), retry_after=wait)
-    try:
-        token = ApiToken.objects.get(token_hash=hash_token(raw))
-    except ApiToken.DoesNotExist:
-        guard.failed(address)
-        raise ApiError(ErrorCode.UNAUTHORIZED, "This API token is not valid.") from None
+    token = ApiToken.objects.filter(token_hash=hash_token(raw)).first()
+    if token is None:
+        guard.failed(address, API_DOOR)
+        raise ApiError(ErrorCode.UNAUTHORIZED, "This API token is not valid.")
     if token.revoked:
-        guard.failed(address)
         raise ApiError(ErrorCode.UNAUTHORIZED, "This API token was revoked.")
+    guard.succeeded(address)
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= _LAST_USED_PRECISION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
