@@ -394,3 +394,25 @@ def request_from(source: str, url: str) -> Any:
     connection.request("GET", f"{parsed.path}?{parsed.query}")
     answer = connection.getresponse()
     return Answer(answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read())
+
+
+def test_error_messages_quote_bad_input_only_briefly(site: Topology, made: dict[str, Any]) -> None:
+    huge_queue = "q" * 2_400_000
+    many_metrics = [{"Name": f"NOT_A_METRIC_{n}", "Unit": "COUNT"} for n in range(20_000)]
+    for body, field in (
+        ({**METRICS_BODY, "Filters": {"Channels": ["VOICE"], "Queues": [huge_queue]}}, "Queues"),
+        ({**METRICS_BODY, "CurrentMetrics": many_metrics}, "CurrentMetrics"),
+    ):
+        answer = post_metrics(site.base_url, made["api_token"], body)
+        assert answer.status == 400 and len(answer.body) < 4_000, len(answer.body)
+        message = answer.json()["error"]["message"]
+        assert answer.json()["error"]["code"] == "VALIDATION_ERROR"
+        assert f"{field}: " in message
+    assert (
+        "is neither a queue ID"
+        in post_metrics(
+            site.base_url,
+            made["api_token"],
+            {**METRICS_BODY, "Filters": {"Channels": ["VOICE"], "Queues": [huge_queue]}},
+        ).json()["error"]["message"]
+    )

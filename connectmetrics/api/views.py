@@ -132,9 +132,15 @@ def find_instance(instance_ref: str) -> ConnectInstance:
         candidates = candidates.filter(Q(instance_arn="") | Q(instance_arn=arn))
     instance = candidates.order_by("pk").first()
     if instance is None:
-        raise ApiError(ErrorCode.NOT_FOUND, f"No Connect instance {text} is configured here.")
+        raise ApiError(
+            ErrorCode.NOT_FOUND,
+            f"No Connect instance {rules.shown(text, quoted=False)} is configured here.",
+        )
     if not instance.enabled:
-        raise ApiError(ErrorCode.NOT_FOUND, f"The Connect instance {text} is disabled by an admin.")
+        raise ApiError(
+            ErrorCode.NOT_FOUND,
+            f"The Connect instance {rules.shown(text, quoted=False)} is disabled by an admin.",
+        )
     return instance
 
 
