@@ -416,3 +416,29 @@ def test_error_messages_quote_bad_input_only_briefly(site: Topology, made: dict[
             {**METRICS_BODY, "Filters": {"Channels": ["VOICE"], "Queues": [huge_queue]}},
         ).json()["error"]["message"]
     )
+
+
+def test_a_bad_host_on_the_endpoint_gets_the_envelope_on_a_production_server(
+    site: Topology, made: dict[str, Any]
+) -> None:
+    production = site.stack.start_web(DEBUG="0", EMBEDDED_POLLER="0")
+    try:
+        for host in ("evil.example", f"localhost.evil:{production.port}"):
+            endpoint = http.client.HTTPConnection("127.0.0.1", production.port)
+            endpoint.request(
+                "POST",
+                f"/metrics/current/{SIMULATED_INSTANCE_ID}",
+                body=json.dumps(METRICS_BODY),
+                headers={"Host": host, "Authorization": f"Bearer {made['api_token']}"},
+            )
+            answer = endpoint.getresponse()
+            assert answer.status == 400 and answer.headers["Content-Type"] == "application/json"
+            error = json.loads(answer.read())["error"]
+            assert error["code"] == "VALIDATION_ERROR" and error["message"].startswith("Host: ")
+        # The pages keep Django's own answer.
+        page = http.client.HTTPConnection("127.0.0.1", production.port)
+        page.request("GET", "/wallboards/", headers={"Host": "evil.example"})
+        answered = page.getresponse()
+        assert answered.status == 400 and "text/html" in answered.headers["Content-Type"]
+    finally:
+        production.stop()

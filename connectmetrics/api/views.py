@@ -12,10 +12,12 @@ from urllib.parse import unquote
 
 import redis
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
@@ -190,6 +192,25 @@ def _canonical(body: Any, instance: ConnectInstance) -> dict[str, Any]:
                 f"({instance.instance_id}).",
             )
     return canonical
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """settings' handler400 (dashboard/urls.py): a request Django refused before any view
+    ran (a Host outside ALLOWED_HOSTS, above all) still gets the envelope on the endpoint's
+    path; any other path gets Django's own page."""
+    try:
+        on_endpoint = resolve(request.path_info).view_name == "api:current-metrics"
+    except Resolver404:
+        on_endpoint = False
+    if not on_endpoint:
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, DisallowedHost):
+        message = (
+            "Host: is not a name this server answers to; call it by one of its own (ALLOWED_HOSTS)."
+        )
+    else:
+        message = "Request: refused as malformed before it was read."
+    return failure(ApiError(ErrorCode.VALIDATION_ERROR, message))
 
 
 @require_GET
