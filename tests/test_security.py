@@ -17,6 +17,8 @@ import http.client
 import http.cookiejar
 import json
 import re
+import socket
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -442,3 +444,30 @@ def test_a_bad_host_on_the_endpoint_gets_the_envelope_on_a_production_server(
         assert answered.status == 400 and "text/html" in answered.headers["Content-Type"]
     finally:
         production.stop()
+
+
+def test_a_frame_that_is_not_utf8_is_logged_as_one_warning_line(site: Topology) -> None:
+    path = site.socket_url().removeprefix(f"ws://127.0.0.1:{site.port}")
+    with socket.create_connection(("127.0.0.1", site.port), timeout=5) as raw:
+        raw.sendall(
+            (
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{site.port}\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                f"Sec-WebSocket-Version: 13\r\nOrigin: {site.base_url}\r\n\r\n"
+            ).encode()
+        )
+        assert raw.recv(4096).startswith(b"HTTP/1.1 101")
+        payload, mask = b"\xff\xfe\xfd", b"\x01\x02\x03\x04"
+        masked = bytes(byte ^ mask[n % 4] for n, byte in enumerate(payload))
+        raw.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + masked)
+        received = b""
+        while b"\x88\x02\x03\xef" not in received:  # a close frame, code 1007
+            chunk = raw.recv(65536)
+            assert chunk, received[-40:]
+            received += chunk
+    deadline = time.monotonic() + 5
+    while "Invalid UTF-8" not in site.web.logs() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = [line for line in site.web.logs().splitlines() if "Invalid UTF-8" in line]
+    assert len(lines) == 1 and " WARNING uvicorn.error " in lines[0]
+    assert "Traceback" not in lines[0]
