@@ -24,7 +24,7 @@ we.
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,6 +142,54 @@ def parse_instance(value: str) -> tuple[str, str | None]:
             "(arn:aws:connect:<region>:<account>:instance/<instance-id>)"
         )
     return match["instance"], value
+
+
+@dataclass(frozen=True)
+class InstancePlace:
+    """Where a configured Connect instance lives, as far as its configuration tells: its
+    Region always, its account when an instance or role ARN names it ("" otherwise)."""
+
+    instance_id: str
+    region: str
+    account: str
+
+
+_ARN_PLACE_RE = re.compile(
+    rf"arn:aws(?:-[a-z]+)*:connect:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{{12}}):"
+    rf"instance/(?P<instance>{_UUID})"
+)
+
+
+def arn_mismatch(value: str, place: InstancePlace) -> str | None:
+    """Why an instance, queue or routing-profile ARN is not of the instance at `place`
+    (None when it is, or when `value` is a bare ID). Its Region must be the instance's,
+    its account the instance's when that is known, its instance ID the instance's."""
+    match = _ARN_PLACE_RE.match(value)
+    if match is None:
+        return None
+    if match["region"] != place.region:
+        return f"the ARN's Region {match['region']} is not the instance's ({place.region})"
+    if place.account and match["account"] != place.account:
+        return f"the ARN's account {match['account']} is not the instance's ({place.account})"
+    if match["instance"] != place.instance_id:
+        return f"the ARN names instance {match['instance']}, not {place.instance_id}"
+    return None
+
+
+def check_place(request: Mapping[str, Any], place: Callable[[], InstancePlace]) -> list[Violation]:
+    """Every ARN of a valid request (InstanceId, Filters.Queues, Filters.RoutingProfiles)
+    that is not of the instance at `place()`, asked only when the request holds an ARN."""
+    given: list[tuple[str, object]] = [("InstanceId", request.get("InstanceId"))]
+    for key in ("Queues", "RoutingProfiles"):
+        given += [(f"Filters.{key}", value) for value in request["Filters"].get(key) or []]
+    arns = [(field, value) for field, value in given if isinstance(value, str) and "arn:" in value]
+    check = _Checker()
+    if arns:
+        where = place()
+        for field, arn in arns:
+            if (why := arn_mismatch(arn, where)) is not None:
+                check.add(field, why)
+    return check.violations
 
 
 class _Checker:

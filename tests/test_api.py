@@ -23,6 +23,7 @@ from connectmetrics.api.envelope import ErrorCode
 from connectmetrics.catalogue import METRICS, SIMULATED_INSTANCE_ID, Channel
 from connectmetrics.models import ApiToken, ConnectInstance, Queue
 from connectmetrics.simulator import set_faults
+from connectmetrics.simulator.topology import account_id
 from dashboard import guard
 from tests.api_support import (
     error_of,
@@ -393,11 +394,11 @@ def test_the_instance_is_named_by_its_id_or_its_arn(
     "ref",
     [
         "99999999-9999-4999-8999-999999999999",
-        ARN.replace(ACCOUNT, "210987654321"),
+        ARN.replace(SIMULATED_INSTANCE_ID, "99999999-9999-4999-8999-999999999999"),
         "not-an-instance",
         "",
     ],
-    ids=["unknown ID", "ARN of another account", "malformed", "empty"],
+    ids=["unknown ID", "ARN of an unknown instance", "malformed", "empty"],
 )
 def test_an_unknown_instance_is_not_found(
     client: Client, centre: ConnectInstance, token: str, ref: str
@@ -414,6 +415,71 @@ def test_an_unknown_instance_is_not_found(
         return
     status, code, _ = error_of(response)
     assert (status, code) == (404, "NOT_FOUND")
+
+
+OTHER_ACCOUNT = ARN.replace(ACCOUNT, "210987654321")
+OTHER_REGION = ARN.replace("eu-west-2", "us-east-1")
+
+
+@pytest.mark.parametrize("configured", [ARN, ""], ids=["ARN configured", "no ARN configured"])
+@pytest.mark.parametrize(
+    ("where", "arn", "field", "words"),
+    [
+        ("url", OTHER_REGION, "InstanceId", "Region us-east-1 is not the instance's (eu-west-2)"),
+        ("url", OTHER_ACCOUNT, "InstanceId", "account 210987654321 is not the instance's"),
+        ("body", OTHER_REGION, "InstanceId", "Region us-east-1"),
+        ("queue", OTHER_REGION, "Filters.Queues", "Region us-east-1"),
+        ("queue", OTHER_ACCOUNT, "Filters.Queues", "account 210987654321"),
+        ("profile", OTHER_REGION, "Filters.RoutingProfiles", "Region us-east-1"),
+    ],
+)
+def test_an_arn_of_another_region_or_account_is_refused_naming_the_field(
+    client: Client,
+    centre: ConnectInstance,
+    token: str,
+    queue_ids: list[str],
+    configured: str,
+    where: str,
+    arn: str,
+    field: str,
+    words: str,
+) -> None:
+    if "account" in words and not configured:
+        # The account is known from the instance's or the role's ARN, or not at all.
+        ConnectInstance.objects.filter(pk=centre.pk).update(
+            role_arn=f"arn:aws:iam::{ACCOUNT}:role/wallboard"
+        )
+    ConnectInstance.objects.filter(pk=centre.pk).update(instance_arn=configured)
+    body = queue_body(queue_ids[:2])
+    ref = centre.instance_id
+    if where == "url":
+        ref = quote(arn, safe="")
+    elif where == "body":
+        body["InstanceId"] = arn
+    elif where == "queue":
+        body["Filters"]["Queues"] = [f"{arn}/queue/{queue_ids[0]}"]
+    else:
+        profile = centre.routing_profiles.values_list("routing_profile_id", flat=True)[0]
+        body = {**body, "Filters": {"RoutingProfiles": [f"{arn}/routing-profile/{profile}"]}}
+        body.pop("Groupings", None)
+    status, code, message = error_of(post(client, ref, body, token=token))
+    assert (status, code) == (400, "VALIDATION_ERROR")
+    assert message.startswith(f"{field}: ") and words in message, message
+
+
+def test_the_account_is_learned_from_discovery_without_an_arn_configured(
+    client: Client, centre: ConnectInstance, token: str, queue_ids: list[str]
+) -> None:
+    # Its account is learned from the queue ARNs discovery found.
+    arn = ARN.replace(ACCOUNT, account_id(centre.simulator_seed))
+    assert centre.known_account_id() == account_id(centre.simulator_seed) != ACCOUNT
+    body = queue_body(queue_ids[:2])
+    body["Filters"]["Queues"] = [f"{arn}/queue/{queue_ids[0]}", queue_ids[1]]
+    body["InstanceId"] = arn
+    response = post(client, quote(arn, safe=""), body, token=token)
+    assert response.status_code == 200 and len(rows_of(response)) == 2
+    status, code, message = error_of(post(client, quote(ARN, safe=""), body, token=token))
+    assert (status, code) == (400, "VALIDATION_ERROR") and message.startswith("InstanceId: ")
 
 
 def test_a_disabled_instance_is_not_found(

@@ -23,6 +23,7 @@ import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -471,3 +472,32 @@ def test_a_frame_that_is_not_utf8_is_logged_as_one_warning_line(site: Topology) 
     lines = [line for line in site.web.logs().splitlines() if "Invalid UTF-8" in line]
     assert len(lines) == 1 and " WARNING uvicorn.error " in lines[0]
     assert "Traceback" not in lines[0]
+
+
+def test_arns_of_another_account_or_region_are_refused_without_an_arn_configured(
+    site: Topology, made: dict[str, Any]
+) -> None:
+    region, account, configured = site.shell_json(
+        "import json; from connectmetrics.models import ConnectInstance; "
+        "i = ConnectInstance.objects.get(); "
+        "print(json.dumps([i.region, i.known_account_id(), i.instance_arn]))"
+    )
+    assert configured == "" and account  # learned from the queues discovery found
+    own = f"arn:aws:connect:{region}:{account}:instance/{SIMULATED_INSTANCE_ID}"
+    queue = made["queue_ids"][0]
+    body = {**METRICS_BODY, "Filters": {"Channels": ["VOICE"], "Queues": [queue]}}
+    assert post_metrics(site.base_url, made["api_token"], body, quote(own, safe="")).status == 200
+    elsewhere = {
+        "another account": own.replace(account, "999999999999"),
+        "another Region": own.replace(region, "ap-south-1"),
+    }
+    for name, arn in elsewhere.items():
+        answer = post_metrics(site.base_url, made["api_token"], body, quote(arn, safe=""))
+        error = answer.json()["error"]
+        assert (answer.status, error["code"]) == (400, "VALIDATION_ERROR"), name
+        assert error["message"].startswith("InstanceId: "), name
+        in_filter = {**body, "Filters": {"Channels": ["VOICE"], "Queues": [f"{arn}/queue/{queue}"]}}
+        answer = post_metrics(site.base_url, made["api_token"], in_filter)
+        error = answer.json()["error"]
+        assert (answer.status, error["code"]) == (400, "VALIDATION_ERROR"), name
+        assert error["message"].startswith("Filters.Queues: "), name

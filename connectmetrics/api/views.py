@@ -13,7 +13,6 @@ from urllib.parse import unquote
 import redis
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
@@ -60,8 +59,10 @@ def _answer(request: HttpRequest, instance_ref: str) -> dict[str, Any]:
             "as a JSON object.",
         )
     caller = authenticate(request)
-    instance = find_instance(instance_ref)
+    instance, arn = find_instance(instance_ref)
     authorise(caller, instance)
+    if arn is not None and (why := rules.arn_mismatch(arn, place_of(instance))) is not None:
+        raise ApiError(ErrorCode.VALIDATION_ERROR, f"InstanceId: {why}.")
     body = _json_body(request)
     canonical = _canonical(body, instance)
     request_key = rules.request_key(canonical)
@@ -122,28 +123,28 @@ def _metric_result(row: MetricRow) -> dict[str, Any]:
     }
 
 
-def find_instance(instance_ref: str) -> ConnectInstance:
-    """The configured instance named by its ID or ARN (URL-encoded or not) in the URL."""
+def find_instance(instance_ref: str) -> tuple[ConnectInstance, str | None]:
+    """The configured instance named by its ID or ARN (URL-encoded or not) in the URL, and
+    the ARN if it was named by one (whose Region and account are checked once the caller
+    may read the instance)."""
     text = unquote(instance_ref).strip("/")
     try:
         instance_id, arn = rules.parse_instance(text)
     except ValueError as error:
         raise ApiError(ErrorCode.NOT_FOUND, f"InstanceId: {error}") from None
-    candidates = ConnectInstance.objects.filter(instance_id=instance_id)
-    if arn is not None:
-        candidates = candidates.filter(Q(instance_arn="") | Q(instance_arn=arn))
-    instance = candidates.order_by("pk").first()
+    instance = ConnectInstance.objects.filter(instance_id=instance_id).order_by("pk").first()
+    shown = rules.shown(text, quoted=False)
     if instance is None:
-        raise ApiError(
-            ErrorCode.NOT_FOUND,
-            f"No Connect instance {rules.shown(text, quoted=False)} is configured here.",
-        )
+        raise ApiError(ErrorCode.NOT_FOUND, f"No Connect instance {shown} is configured here.")
     if not instance.enabled:
         raise ApiError(
-            ErrorCode.NOT_FOUND,
-            f"The Connect instance {rules.shown(text, quoted=False)} is disabled by an admin.",
+            ErrorCode.NOT_FOUND, f"The Connect instance {shown} is disabled by an admin."
         )
-    return instance
+    return instance, arn
+
+
+def place_of(instance: ConnectInstance) -> rules.InstancePlace:
+    return rules.InstancePlace(instance.instance_id, instance.region, instance.known_account_id())
 
 
 def _refuse_constant(name: str) -> NoReturn:
@@ -183,6 +184,9 @@ def _canonical(body: Any, instance: ConnectInstance) -> dict[str, Any]:
         raise ApiError(
             ErrorCode.VALIDATION_ERROR, "; ".join(v.message for v in invalid.violations)
         ) from None
+    violations = rules.check_place(body, lambda: place_of(instance))
+    if violations:
+        raise ApiError(ErrorCode.VALIDATION_ERROR, "; ".join(v.message for v in violations))
     if body.get("InstanceId") is not None:
         given, _ = rules.parse_instance(body["InstanceId"])
         if given != instance.instance_id:
