@@ -535,9 +535,7 @@ def test_a_revoked_token_is_never_counted_as_a_guess(
     centre: ConnectInstance,
     token: str,
     queue_ids: list[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(guard, "_local", guard.LocalTokenGuard())
     _, revoked = issue_token("Old tool", [centre])
     ApiToken.objects.filter(name="Old tool").update(revoked_at=timezone.now())
     for _ in range(guard.RULE.failures * 2):
