@@ -340,6 +340,27 @@ async def test_a_socket_from_another_origin_is_refused(
         await socket.disconnect()
 
 
+async def test_behind_a_tls_proxy_the_page_is_an_https_origin(
+    wallboard: Wallboard, tv_token: tuple[DisplayToken, str], settings: Any
+) -> None:
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.CSRF_TRUSTED_ORIGINS = ["https://*.signage.example"]
+    proxied = (b"x-forwarded-proto", b"https")
+    for origin, admitted in (
+        (b"https://127.0.0.1", True),
+        (b"http://127.0.0.1", False),
+        (b"https://player.signage.example", True),
+        (b"https://signage.example.evil", False),
+    ):
+        headers = [HOST, proxied, (b"origin", origin)]
+        communicator = WebsocketCommunicator(
+            application, tv_path(wallboard, tv_token[1]), headers=headers
+        )
+        connected, _ = await communicator.connect()
+        assert connected is admitted, origin
+        await communicator.disconnect()
+
+
 async def test_an_unknown_socket_path_is_refused(wallboard: Wallboard) -> None:
     communicator = WebsocketCommunicator(application, "/ws/nothing/", headers=[HOST, ORIGIN])
     connected, _ = await communicator.connect()
