@@ -118,6 +118,18 @@ class ConnectInstance(models.Model):
             self.simulator_agents,
         )
 
+    def known_account_id(self) -> str:
+        """The AWS account: the configuration's, else the one in the ARN of a queue or
+        routing profile discovery found ("" before discovery, with no ARN configured)."""
+        if self.account_id:
+            return self.account_id
+        for catalogue in (self.queues, self.routing_profiles):
+            arn = catalogue.exclude(arn="").values_list("arn", flat=True).first()
+            parts = (arn or "").split(":")
+            if len(parts) >= 5 and parts[4]:
+                return parts[4]
+        return ""
+
     @property
     def quota_key(self) -> str:
         """Which shared API quota this instance spends: one per account and Region."""

@@ -24,7 +24,7 @@ we.
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +74,19 @@ _RESOURCE_ARN_RES = {
 }
 
 
+# A caller's value is quoted in a message at most this long, so a huge value (a queue ID of
+# megabytes) cannot make a huge message: the rule and the field still fit beside it.
+MAX_SHOWN_CHARS = 60
+
+
+def shown(value: object, *, quoted: bool = True) -> str:
+    """A caller's value as an error message quotes it (repr, or str if not `quoted`), cut short."""
+    text = repr(value) if quoted else str(value)
+    if len(text) <= MAX_SHOWN_CHARS:
+        return text
+    return f"{text[:MAX_SHOWN_CHARS]}… ({len(text):,} characters)"
+
+
 @dataclass(frozen=True)
 class Violation:
     """One broken rule: where (AWS's dotted field path), what, and AWS's exception class."""
@@ -110,7 +123,7 @@ def parse_resource_id(value: str, kind: str) -> str:
     match = pattern.fullmatch(value)
     if match is None:
         raise ValueError(
-            f"{value!r} is neither a {kind} ID (a UUID) nor a {kind} ARN "
+            f"{shown(value)} is neither a {kind} ID (a UUID) nor a {kind} ARN "
             f"(arn:aws:connect:<region>:<account>:instance/<instance-id>/{kind}/<{kind}-id>)"
         )
     return match["id"]
@@ -125,10 +138,58 @@ def parse_instance(value: str) -> tuple[str, str | None]:
     match = _INSTANCE_ARN_RE.fullmatch(value)
     if match is None:
         raise ValueError(
-            f"{value!r} is neither an instance ID (a UUID) nor an instance ARN "
+            f"{shown(value)} is neither an instance ID (a UUID) nor an instance ARN "
             "(arn:aws:connect:<region>:<account>:instance/<instance-id>)"
         )
     return match["instance"], value
+
+
+@dataclass(frozen=True)
+class InstancePlace:
+    """Where a configured Connect instance lives, as far as its configuration tells: its
+    Region always, its account when an instance or role ARN names it ("" otherwise)."""
+
+    instance_id: str
+    region: str
+    account: str
+
+
+_ARN_PLACE_RE = re.compile(
+    rf"arn:aws(?:-[a-z]+)*:connect:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{{12}}):"
+    rf"instance/(?P<instance>{_UUID})"
+)
+
+
+def arn_mismatch(value: str, place: InstancePlace) -> str | None:
+    """Why an instance, queue or routing-profile ARN is not of the instance at `place`
+    (None when it is, or when `value` is a bare ID). Its Region must be the instance's,
+    its account the instance's when that is known, its instance ID the instance's."""
+    match = _ARN_PLACE_RE.match(value)
+    if match is None:
+        return None
+    if match["region"] != place.region:
+        return f"the ARN's Region {match['region']} is not the instance's ({place.region})"
+    if place.account and match["account"] != place.account:
+        return f"the ARN's account {match['account']} is not the instance's ({place.account})"
+    if match["instance"] != place.instance_id:
+        return f"the ARN names instance {match['instance']}, not {place.instance_id}"
+    return None
+
+
+def check_place(request: Mapping[str, Any], place: Callable[[], InstancePlace]) -> list[Violation]:
+    """Every ARN of a valid request (InstanceId, Filters.Queues, Filters.RoutingProfiles)
+    that is not of the instance at `place()`, asked only when the request holds an ARN."""
+    given: list[tuple[str, object]] = [("InstanceId", request.get("InstanceId"))]
+    for key in ("Queues", "RoutingProfiles"):
+        given += [(f"Filters.{key}", value) for value in request["Filters"].get(key) or []]
+    arns = [(field, value) for field, value in given if isinstance(value, str) and "arn:" in value]
+    check = _Checker()
+    if arns:
+        where = place()
+        for field, arn in arns:
+            if (why := arn_mismatch(arn, where)) is not None:
+                check.add(field, why)
+    return check.violations
 
 
 class _Checker:
@@ -187,7 +248,11 @@ def check_request(request: Mapping[str, Any]) -> list[Violation]:
         return check.violations
     for key in request:
         if key not in _TOP_LEVEL_KEYS:
-            check.add("", f"{key!s} is not a parameter of GetCurrentMetricData", INVALID_REQUEST)
+            check.add(
+                "",
+                f"{shown(key, quoted=False)} is not a parameter of GetCurrentMetricData",
+                INVALID_REQUEST,
+            )
 
     if _present(request, "InstanceId"):
         check.violations.extend(check_instance_id(request["InstanceId"]))
@@ -238,7 +303,9 @@ def _check_filters(check: _Checker, request: Mapping[str, Any]) -> _Filters | No
     for key in filters:
         if key not in _FILTER_KEYS:
             check.add(
-                "Filters", f"{key!s} is not a filter of GetCurrentMetricData", INVALID_REQUEST
+                "Filters",
+                f"{shown(key, quoted=False)} is not a filter of GetCurrentMetricData",
+                INVALID_REQUEST,
             )
 
     queue_count: int | None = None
@@ -262,7 +329,7 @@ def _check_filters(check: _Checker, request: Mapping[str, Any]) -> _Filters | No
             if channel not in catalogue.Channel.__members__:
                 check.add(
                     "Filters.Channels",
-                    f"{channel!r} is not a channel; use {', '.join(catalogue.Channel)}",
+                    f"{shown(channel)} is not a channel; use {', '.join(catalogue.Channel)}",
                 )
             elif channel not in channels:
                 channels.append(channel)
@@ -317,7 +384,7 @@ def _check_groupings(check: _Checker, request: Mapping[str, Any]) -> list[str] |
     for item in items:
         if item not in catalogue.Grouping.__members__:
             check.add(
-                "Groupings", f"{item!r} is not a grouping; use {', '.join(catalogue.Grouping)}"
+                "Groupings", f"{shown(item)} is not a grouping; use {', '.join(catalogue.Grouping)}"
             )
             ok = False
     if len(set(items)) != len(items):
@@ -341,9 +408,11 @@ def _check_metrics(check: _Checker, request: Mapping[str, Any]) -> set[str]:
     names: set[str] = set()
     for item in value:
         if not isinstance(item, Mapping):
-            check.add(field, f"every entry must be an object with Name and Unit; got {item!r}")
+            check.add(field, f"every entry must be an object with Name and Unit; got {shown(item)}")
             continue
-        unknown = [str(key) for key in item if key not in ("Name", "Unit", "MetricId")]
+        unknown = [
+            shown(key, quoted=False) for key in item if key not in ("Name", "Unit", "MetricId")
+        ]
         if unknown:
             check.add(field, f"{', '.join(unknown)} is not a field of a metric; use Name and Unit")
         if "MetricId" in item:
@@ -351,7 +420,9 @@ def _check_metrics(check: _Checker, request: Mapping[str, Any]) -> set[str]:
             continue
         name, unit = item.get("Name"), item.get("Unit")
         if not isinstance(name, str) or name not in catalogue.METRICS:
-            check.add(field, f"{name!r} is not a metric; use one of {', '.join(catalogue.METRICS)}")
+            check.add(
+                field, f"{shown(name)} is not a metric; use one of {', '.join(catalogue.METRICS)}"
+            )
             continue
         if name in names:
             check.add(field, f"{name} is asked for twice")
@@ -360,7 +431,7 @@ def _check_metrics(check: _Checker, request: Mapping[str, Any]) -> set[str]:
         if unit is None:
             check.add(field, f"{name} needs its Unit ({expected})")
         elif unit != expected:
-            check.add(field, f"{name} takes Unit {expected}, not {unit!r}")
+            check.add(field, f"{name} takes Unit {expected}, not {shown(unit)}")
     return names
 
 
@@ -378,10 +449,12 @@ def _check_sort(check: _Checker, request: Mapping[str, Any]) -> None:
         if not isinstance(item, Mapping):
             check.add(
                 field,
-                f"every entry must be an object with SortByMetric and SortOrder; got {item!r}",
+                f"every entry must be an object with SortByMetric and SortOrder; got {shown(item)}",
             )
             continue
-        unknown = [str(key) for key in item if key not in ("SortByMetric", "SortOrder")]
+        unknown = [
+            shown(key, quoted=False) for key in item if key not in ("SortByMetric", "SortOrder")
+        ]
         if unknown:
             check.add(
                 field,
@@ -389,11 +462,13 @@ def _check_sort(check: _Checker, request: Mapping[str, Any]) -> None:
             )
         metric, order = item.get("SortByMetric"), item.get("SortOrder")
         if not isinstance(metric, str) or metric not in catalogue.METRICS:
-            check.add(field, f"SortByMetric {metric!r} is not a metric")
+            check.add(field, f"SortByMetric {shown(metric)} is not a metric")
         elif metric in catalogue.UNSORTABLE_METRICS:
             check.add(field, f"sorting on {metric} is not supported")
         if not isinstance(order, str) or order not in catalogue.SortOrder.__members__:
-            check.add(field, f"SortOrder {order!r} must be one of {', '.join(catalogue.SortOrder)}")
+            check.add(
+                field, f"SortOrder {shown(order)} must be one of {', '.join(catalogue.SortOrder)}"
+            )
 
 
 def _check_paging(check: _Checker, request: Mapping[str, Any]) -> None:

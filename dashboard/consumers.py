@@ -21,15 +21,10 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from connectmetrics.snapshots import snapshot_store
 from dashboard import fanout, push
-from dashboard.lib.guard import (
-    TOO_MANY_ATTEMPTS_CLOSE_CODE,
-    refusal_reason,
-    scope_address,
-    token_guard,
-)
+from dashboard.lib.guard import TOO_MANY_ATTEMPTS_CLOSE_CODE, scope_address
 from dashboard.models import Wallboard
-from dashboard.screen_access import REVOKED, token_access
-from dashboard.sightings import note_seen, sightings
+from dashboard.screen_access import NO_ACCESS, REVOKED, Outcome, decide
+from dashboard.sightings import sightings
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +39,6 @@ class CloseCode(IntEnum):
     TOO_MANY_WRONG_TOKENS = TOO_MANY_ATTEMPTS_CLOSE_CODE  # this address is locked out a while
 
 
-NOT_SIGNED_IN = "Sign in to see this wallboard"
-NO_ACCESS = "You do not have access to this wallboard"
 NO_SUCH_WALLBOARD = "There is no wallboard at this address"
 SEND_ONLY = "This socket only sends; it accepts no messages"
 UNAVAILABLE = "The server cannot reach its data just now; try again"
@@ -85,38 +78,32 @@ class Viewer:
     session: str
 
 
+# How the socket answers each refusal of the screen-access decision.
+REFUSAL_CODES = {
+    Outcome.LOCKED_OUT: CloseCode.TOO_MANY_WRONG_TOKENS,
+    Outcome.REVOKED: CloseCode.FORBIDDEN,
+    Outcome.NOT_VALID: CloseCode.NOT_AUTHORISED,
+    Outcome.NOT_SIGNED_IN: CloseCode.NOT_AUTHORISED,
+    Outcome.NO_ACCESS: CloseCode.FORBIDDEN,
+}
+
+
 def admit(
     slug: str, raw_token: str, via: str, user: AbstractBaseUser | AnonymousUser, address: str
 ) -> Screen | Refusal:
     """Whether this socket, from `address`, may show the wallboard at `slug`, and what it shows."""
-    guard = token_guard()
-    if raw_token and (wait := guard.wait(address)) > 0:
-        # Locked out for guessing: the token is not even looked up.
-        return Refusal(CloseCode.TOO_MANY_WRONG_TOKENS, refusal_reason(wait))
     wallboard = Wallboard.objects.filter(slug=slug).first()
     if wallboard is None:
         return Refusal(CloseCode.NO_SUCH_WALLBOARD, NO_SUCH_WALLBOARD)
-    owner = wallboard
-    token_id = None
-    if raw_token:
-        access = token_access(wallboard, raw_token, via)
-        if access.token is None or access.owner is None:
-            if access.refusal == REVOKED:
-                return Refusal(CloseCode.FORBIDDEN, access.refusal)
-            guard.failed(address)
-            return Refusal(CloseCode.NOT_AUTHORISED, access.refusal)
-        note_seen(access.token)
-        owner, token_id = access.owner, access.token.pk
-    elif not user.is_authenticated:
-        return Refusal(CloseCode.NOT_AUTHORISED, NOT_SIGNED_IN)
-    elif not wallboard.can_view(user):
-        return Refusal(CloseCode.FORBIDDEN, NO_ACCESS)
+    decision = decide(wallboard, raw_token, via, user, address)
+    if decision.owner is None:
+        return Refusal(REFUSAL_CODES[decision.outcome], decision.reason)
     return Screen(
         wallboard_id=wallboard.pk,
         queue_filter_id=wallboard.queue_filter_id,
-        rotation_owner_id=owner.pk,
-        display_token_id=token_id,
-        wallboard_text=push.wallboard_message(wallboard, owner),
+        rotation_owner_id=decision.owner.pk,
+        display_token_id=decision.token.pk if decision.token is not None else None,
+        wallboard_text=push.wallboard_message(wallboard, decision.owner),
     )
 
 
@@ -259,7 +246,7 @@ class WallboardConsumer(AsyncWebsocketConsumer):
 
     def display_token_revoked(self, envelope: fanout.Envelope) -> None:
         if self.outbox is not None:
-            self.outbox.close(CloseCode.FORBIDDEN, push.REVOKED_REASON, last=envelope["text"])
+            self.outbox.close(CloseCode.FORBIDDEN, REVOKED, last=envelope["text"])
 
     def wallboard_access_changed(self, envelope: fanout.Envelope) -> None:
         viewer, outbox = self.viewer, self.outbox
@@ -280,7 +267,7 @@ class WallboardConsumer(AsyncWebsocketConsumer):
     def display_token_gone(self) -> None:
         """The safety net found this screen's token revoked or deleted."""
         if self.outbox is not None:
-            self.outbox.close(CloseCode.FORBIDDEN, push.REVOKED_REASON, last=push.revoked_message())
+            self.outbox.close(CloseCode.FORBIDDEN, REVOKED, last=push.revoked_message())
 
     # --- internals --------------------------------------------------------------
 

@@ -122,11 +122,5 @@ class DisplayToken(HashedToken):
         token.save()
         return token, raw
 
-    @classmethod
-    def find(cls, wallboard: Wallboard, raw: str) -> "DisplayToken | None":
-        """The active token of this wallboard with that raw value, if any."""
-        token = cls.by_secret(raw, wallboard=wallboard)
-        return token if token is not None and not token.revoked else None
-
 
 __all__ = ["DisplayToken", "Layout", "Theme", "Wallboard"]

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from connectmetrics.snapshot_builder import iso
 from dashboard.models import Wallboard
+from dashboard.screen_access import REVOKED
 
 # Channel-layer message types; each is handled by the consumer method of that name.
 SNAPSHOT_UPDATE = "snapshot.update"
@@ -33,8 +34,6 @@ WALLBOARD_ACCESS_CHANGED = "wallboard.access_changed"
 SESSION_ENDED = "session.ended"
 # Not published: each process's fan-out makes it every HEARTBEAT_SECONDS.
 HEARTBEAT = "heartbeat"
-
-REVOKED_REASON = "This display token was revoked"
 
 
 # Every screen opened by a signed-in user (not with a display token).
@@ -91,7 +90,7 @@ def wallboard_message(wallboard: Wallboard, rotation_owner: Wallboard | None = N
 
 
 def revoked_message() -> str:
-    return json.dumps({"type": "revoked", "reason": REVOKED_REASON, "published_at": _now()})
+    return json.dumps({"type": "revoked", "reason": REVOKED, "published_at": _now()})
 
 
 def heartbeat_message() -> str:

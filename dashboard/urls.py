@@ -6,3 +6,6 @@ urlpatterns = [
     path("", include("connectmetrics.api.urls")),
     path("", include("dashboard.page_urls")),
 ]
+
+# The endpoint answers even a request refused before any view (a bad Host) in its envelope.
+handler400 = "connectmetrics.api.views.bad_request"

@@ -14,15 +14,14 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from connectmetrics.catalogue import METRICS
 from connectmetrics.models import GROUPING_CHOICES
 from dashboard import push
-from dashboard.lib.guard import refusal_reason, request_address, token_guard
+from dashboard.lib.guard import request_address
 from dashboard.models import Theme, Wallboard
-from dashboard.screen_access import token_access
+from dashboard.screen_access import Outcome, decide
 
 NO_ACCESS = "You do not have access to this wallboard. Ask an admin to add you to its viewers."
 NEW_TV_LINK = "Ask an admin for a new TV link."
@@ -58,23 +57,19 @@ def tv(request: HttpRequest, slug: str) -> HttpResponse:
     if not raw_token and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     wallboard = get_object_or_404(Wallboard, slug=slug)
-    owner = wallboard
-    if raw_token:
-        # Repeated wrong tokens from one address are slowed down, as on the socket.
-        guard, address = token_guard(), request_address(request)
-        if (wait := guard.wait(address)) > 0:
-            response = _refused(request, refusal_reason(wait), tv=True, status=429)
-            response["Retry-After"] = str(math.ceil(wait))
+    decision = decide(
+        wallboard, raw_token, request.GET.get("via", ""), request.user, request_address(request)
+    )
+    match decision.outcome:
+        case Outcome.LOCKED_OUT:
+            response = _refused(request, decision.reason, tv=True, status=429)
+            response["Retry-After"] = str(math.ceil(decision.wait))
             return response
-        access = token_access(wallboard, raw_token, request.GET.get("via", ""))
-        if access.token is None or access.owner is None:
-            guard.failed(address)
-            return _refused(request, access.refusal, tv=True, detail=NEW_TV_LINK)
-        access.token.last_seen_at = timezone.now()
-        access.token.save(update_fields=["last_seen_at"])
-        owner = access.owner
-    elif not wallboard.can_view(request.user):
-        return _refused(request, NO_ACCESS, tv=True)
+        case Outcome.REVOKED | Outcome.NOT_VALID:
+            return _refused(request, decision.reason, tv=True, detail=NEW_TV_LINK)
+        case Outcome.NO_ACCESS | Outcome.NOT_SIGNED_IN:
+            return _refused(request, NO_ACCESS, tv=True)
+    assert decision.owner is not None
     theme = request.GET.get("theme", "")
     return render(
         request,
@@ -82,7 +77,7 @@ def tv(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "wallboard": wallboard,
             "theme": theme if theme in Theme.values else wallboard.theme,
-            "config": _page_config(wallboard, owner),
+            "config": _page_config(wallboard, decision.owner),
         },
     )
 

@@ -9,6 +9,10 @@ import pytest
 
 from bench.ports import free_port, wait_for_port
 
+# What a browser sends with a wallboard socket opened by a page of the site at 127.0.0.1:
+# the socket's Host and the page's origin (dashboard/origins.py lets only that in).
+SAME_ORIGIN_HEADERS = [(b"host", b"127.0.0.1"), (b"origin", b"http://127.0.0.1")]
+
 
 class RedisServer:
     """A real redis-server of the test session's own, on a free loopback port.

@@ -23,6 +23,8 @@ from connectmetrics.api.envelope import ErrorCode
 from connectmetrics.catalogue import METRICS, SIMULATED_INSTANCE_ID, Channel
 from connectmetrics.models import ApiToken, ConnectInstance, Queue
 from connectmetrics.simulator import set_faults
+from connectmetrics.simulator.topology import account_id
+from dashboard.lib import guard
 from tests.api_support import (
     error_of,
     feed_poll,
@@ -392,11 +394,11 @@ def test_the_instance_is_named_by_its_id_or_its_arn(
     "ref",
     [
         "99999999-9999-4999-8999-999999999999",
-        ARN.replace(ACCOUNT, "210987654321"),
+        ARN.replace(SIMULATED_INSTANCE_ID, "99999999-9999-4999-8999-999999999999"),
         "not-an-instance",
         "",
     ],
-    ids=["unknown ID", "ARN of another account", "malformed", "empty"],
+    ids=["unknown ID", "ARN of an unknown instance", "malformed", "empty"],
 )
 def test_an_unknown_instance_is_not_found(
     client: Client, centre: ConnectInstance, token: str, ref: str
@@ -413,6 +415,71 @@ def test_an_unknown_instance_is_not_found(
         return
     status, code, _ = error_of(response)
     assert (status, code) == (404, "NOT_FOUND")
+
+
+OTHER_ACCOUNT = ARN.replace(ACCOUNT, "210987654321")
+OTHER_REGION = ARN.replace("eu-west-2", "us-east-1")
+
+
+@pytest.mark.parametrize("configured", [ARN, ""], ids=["ARN configured", "no ARN configured"])
+@pytest.mark.parametrize(
+    ("where", "arn", "field", "words"),
+    [
+        ("url", OTHER_REGION, "InstanceId", "Region us-east-1 is not the instance's (eu-west-2)"),
+        ("url", OTHER_ACCOUNT, "InstanceId", "account 210987654321 is not the instance's"),
+        ("body", OTHER_REGION, "InstanceId", "Region us-east-1"),
+        ("queue", OTHER_REGION, "Filters.Queues", "Region us-east-1"),
+        ("queue", OTHER_ACCOUNT, "Filters.Queues", "account 210987654321"),
+        ("profile", OTHER_REGION, "Filters.RoutingProfiles", "Region us-east-1"),
+    ],
+)
+def test_an_arn_of_another_region_or_account_is_refused_naming_the_field(
+    client: Client,
+    centre: ConnectInstance,
+    token: str,
+    queue_ids: list[str],
+    configured: str,
+    where: str,
+    arn: str,
+    field: str,
+    words: str,
+) -> None:
+    if "account" in words and not configured:
+        # The account is known from the instance's or the role's ARN, or not at all.
+        ConnectInstance.objects.filter(pk=centre.pk).update(
+            role_arn=f"arn:aws:iam::{ACCOUNT}:role/wallboard"
+        )
+    ConnectInstance.objects.filter(pk=centre.pk).update(instance_arn=configured)
+    body = queue_body(queue_ids[:2])
+    ref = centre.instance_id
+    if where == "url":
+        ref = quote(arn, safe="")
+    elif where == "body":
+        body["InstanceId"] = arn
+    elif where == "queue":
+        body["Filters"]["Queues"] = [f"{arn}/queue/{queue_ids[0]}"]
+    else:
+        profile = centre.routing_profiles.values_list("routing_profile_id", flat=True)[0]
+        body = {**body, "Filters": {"RoutingProfiles": [f"{arn}/routing-profile/{profile}"]}}
+        body.pop("Groupings", None)
+    status, code, message = error_of(post(client, ref, body, token=token))
+    assert (status, code) == (400, "VALIDATION_ERROR")
+    assert message.startswith(f"{field}: ") and words in message, message
+
+
+def test_the_account_is_learned_from_discovery_without_an_arn_configured(
+    client: Client, centre: ConnectInstance, token: str, queue_ids: list[str]
+) -> None:
+    # Its account is learned from the queue ARNs discovery found.
+    arn = ARN.replace(ACCOUNT, account_id(centre.simulator_seed))
+    assert centre.known_account_id() == account_id(centre.simulator_seed) != ACCOUNT
+    body = queue_body(queue_ids[:2])
+    body["Filters"]["Queues"] = [f"{arn}/queue/{queue_ids[0]}", queue_ids[1]]
+    body["InstanceId"] = arn
+    response = post(client, quote(arn, safe=""), body, token=token)
+    assert response.status_code == 200 and len(rows_of(response)) == 2
+    status, code, message = error_of(post(client, quote(ARN, safe=""), body, token=token))
+    assert (status, code) == (400, "VALIDATION_ERROR") and message.startswith("InstanceId: ")
 
 
 def test_a_disabled_instance_is_not_found(
@@ -463,6 +530,22 @@ def test_a_revoked_token_is_refused_at_once(
     assert (status, code) == (401, "UNAUTHORIZED") and "revoked" in message
 
 
+def test_a_revoked_token_is_never_counted_as_a_guess(
+    client: Client,
+    centre: ConnectInstance,
+    token: str,
+    queue_ids: list[str],
+) -> None:
+    _, revoked = issue_token("Old tool", [centre])
+    ApiToken.objects.filter(name="Old tool").update(revoked_at=timezone.now())
+    for _ in range(guard.RULE.failures * 2):
+        status, code, message = error_of(
+            post(client, centre.instance_id, queue_body(queue_ids), token=revoked)
+        )
+        assert (status, code, message) == (401, "UNAUTHORIZED", "This API token was revoked.")
+    assert post(client, centre.instance_id, queue_body(queue_ids), token=token).status_code == 200
+
+
 def test_a_token_for_one_instance_is_forbidden_on_another(
     client: Client, centre: ConnectInstance
 ) -> None:
@@ -511,6 +594,27 @@ def test_a_staff_session_needs_the_csrf_token_a_bearer_token_does_not(
         ).status_code
         == 200
     )
+
+
+def test_a_staff_session_is_refused_from_a_page_of_another_origin(
+    centre: ConnectInstance, queue_ids: list[str]
+) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(User.objects.create_user("boss", password="x", is_staff=True))
+    browser.get("/api/")  # the docs page sets the CSRF cookie
+    csrf = browser.cookies["csrftoken"].value
+    path = f"/metrics/current/{centre.instance_id}"
+    body = json.dumps(queue_body(queue_ids))
+
+    def sent_from(origin: str) -> Any:
+        return browser.post(
+            path, body, content_type="application/json", HTTP_X_CSRFTOKEN=csrf, HTTP_ORIGIN=origin
+        )
+
+    for origin in ("http://testserver:8080", "https://testserver", "http://evil.example"):
+        status, code, message = error_of(sent_from(origin))
+        assert (status, code) == (403, "FORBIDDEN") and "Origin" in message, origin
+    assert sent_from("http://testserver").status_code == 200
 
 
 def test_api_token_command_prints_the_token_once_and_stores_only_its_hash(

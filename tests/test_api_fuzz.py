@@ -1,15 +1,20 @@
 """Property: whatever the body, path or token, the endpoint answers an envelope, never a 5xx."""
 
 import json
+import math
+import time
 from typing import Any
 
 import pytest
+from django.core import signing
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from connectmetrics import rules
+from connectmetrics.api import pagination
 from connectmetrics.api.auth import issue_token
-from connectmetrics.api.envelope import ErrorCode
+from connectmetrics.api.envelope import ApiError, ErrorCode
 from connectmetrics.catalogue import METRICS, Channel, SortOrder
 from connectmetrics.models import ConnectInstance
 from tests.api_support import (
@@ -159,3 +164,94 @@ def test_any_instance_or_authorization_gets_an_envelope_never_a_5xx(
     if response.status_code == 404 and response["Content-Type"] != "application/json":
         return  # no route matched at all (e.g. only slashes): Django's own 404
     assert_enveloped(response)
+
+
+# --- NextToken: whatever a signed token holds, a VALIDATION_ERROR or a sound position -------
+
+token_fields = st.one_of(
+    json_values,
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(2**70), max_value=2**70),
+)
+
+
+def forged_token(payload: Any) -> str:
+    """A token signed with this deployment's key, as anyone holding the key could make."""
+    return signing.dumps(payload, salt=pagination._SALT, compress=True)
+
+
+def read_or_refusal(token: str) -> pagination.Position | ApiError:
+    try:
+        return pagination.read(token, instance_pk=1, request_key="k" * 64)
+    except ApiError as refused:
+        return refused
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    payload=st.fixed_dictionaries(
+        {
+            "i": st.just(1) | token_fields,
+            "r": st.just("k" * 64) | token_fields,
+            "s": st.just("0123456789abcdef") | token_fields,
+            "o": st.integers(0, 1000) | token_fields,
+            "t": st.just(0.0) | token_fields,
+        }
+    )
+    | json_values
+)
+def test_any_signed_next_token_is_a_position_or_a_validation_error(payload: Any) -> None:
+    now = 1_000_000.0
+    pagination.clock = lambda: now
+    try:
+        if isinstance(payload, dict) and payload.get("t") == 0.0:
+            payload = {**payload, "t": now - 1}
+        outcome = read_or_refusal(forged_token(payload))
+    finally:
+        pagination.clock = time.time
+    if isinstance(outcome, ApiError):
+        assert outcome.code is ErrorCode.VALIDATION_ERROR
+        assert outcome.message.startswith("NextToken: ")
+        return
+    assert isinstance(payload["o"], int) and 0 <= outcome.offset == payload["o"]
+    assert not isinstance(payload["t"], bool) and math.isfinite(payload["t"])
+    assert outcome.snapshot_id == payload["s"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(token=st.text(max_size=300))
+def test_any_unsigned_next_token_is_a_validation_error(token: str) -> None:
+    outcome = read_or_refusal(token)
+    assert isinstance(outcome, ApiError) and outcome.code is ErrorCode.VALIDATION_ERROR
+
+
+@pytest.mark.parametrize(
+    ("field", "literal"),
+    [("o", "1e400"), ("o", "-1"), ("o", "2.5"), ("t", "NaN"), ("t", "Infinity"), ("i", "true")],
+)
+def test_a_signed_next_token_out_of_range_is_a_validation_error(
+    client: Client, centre: ConnectInstance, token: str, field: str, literal: str
+) -> None:
+    queue_ids = list(centre.queues.values_list("queue_id", flat=True))[:2]
+    body = {
+        "Filters": {"Queues": queue_ids, "Channels": ["VOICE"]},
+        "CurrentMetrics": [{"Name": "AGENTS_ONLINE", "Unit": "COUNT"}],
+    }
+    canonical = rules.request_key(rules.canonical_request(body))
+    fields = {"i": str(centre.pk), "r": json.dumps(canonical), "s": '"abc"', "o": "0"}
+    fields["t"] = repr(time.time())
+    fields[field] = literal
+    text = "{" + ",".join(f'"{name}":{value}' for name, value in fields.items()) + "}"
+    forged = signing.TimestampSigner(salt=pagination._SALT).sign(
+        signing.b64_encode(text.encode()).decode()
+    )
+    response = send(
+        client,
+        f"/metrics/current/{centre.instance_id}",
+        json.dumps({**body, "NextToken": forged}).encode(),
+        token,
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["message"] == f"NextToken: {pagination.NOT_OURS}"

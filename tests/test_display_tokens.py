@@ -58,7 +58,7 @@ def test_the_command_prints_a_tv_url_with_a_new_token_of_that_wallboard(
     assert url == f"https://wb.example.com/wallboards/sales/tv/?token={raw}"
     token = assert_stored_hashed(raw)
     assert (token.wallboard, token.label, token.prefix) == (wallboard, "Floor 2", raw[:8])
-    assert DisplayToken.find(wallboard, raw) == token
+    assert DisplayToken.by_secret(raw, wallboard=wallboard) == token
 
 
 def test_the_command_makes_a_new_token_each_time_on_the_default_address(
@@ -161,7 +161,8 @@ def test_the_revoke_action_revokes_the_chosen_tokens(
     revoked.refresh_from_db()
     kept.refresh_from_db()
     assert revoked.revoked_at is not None and kept.revoked_at is None
-    assert DisplayToken.find(wallboard, raw) is None
+    found = DisplayToken.by_secret(raw, wallboard=wallboard)
+    assert found is not None and found.revoked
 
 
 # --- the wallboard admin -------------------------------------------------------------

@@ -25,12 +25,11 @@ from dashboard.asgi import application
 from dashboard.consumers import KINDS
 from dashboard.models import DisplayToken, Wallboard
 from dashboard.push import apublish_update, publish_update, queue_filter_group
-from tests.conftest import RedisServer
+from tests.conftest import SAME_ORIGIN_HEADERS, RedisServer
 from tests.modes import use_redis
 from tests.processes import Stack
 
 IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-ORIGIN = (b"origin", b"http://127.0.0.1")
 
 
 class Screen:
@@ -210,7 +209,7 @@ def tv_path(transactional_db: None) -> str:
 
 
 async def open_screen(path: str) -> WebsocketCommunicator:
-    screen = WebsocketCommunicator(application, path, headers=[ORIGIN])
+    screen = WebsocketCommunicator(application, path, headers=SAME_ORIGIN_HEADERS)
     connected, _ = await screen.connect()
     assert connected
     for expected in ("wallboard", "snapshot"):

@@ -23,6 +23,7 @@ from dashboard import fanout, fanout_metrics
 from dashboard.asgi import application
 from dashboard.models import DisplayToken, Wallboard
 from dashboard.push import apublish_update
+from tests.conftest import SAME_ORIGIN_HEADERS
 from tests.simulated_centre import demo_filter, simulated_instance, upstream_calls
 
 pytest_plugins = ["tests.polling_support"]
@@ -183,7 +184,7 @@ async def open_screen(raw: str) -> WebsocketCommunicator:
     screen = WebsocketCommunicator(
         application,
         f"/ws/wallboards/floor/?token={raw}",
-        headers=[(b"origin", b"http://127.0.0.1")],
+        headers=SAME_ORIGIN_HEADERS,
     )
     connected, _ = await screen.connect()
     assert connected

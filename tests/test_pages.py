@@ -163,7 +163,7 @@ def test_a_revoked_token_is_refused_and_says_why(
     token.revoke()
     response = client.get(f"/wallboards/sales/tv/?token={raw}")
     assert response.status_code == 403
-    assert "This screen&#x27;s display token was revoked" in response.content.decode()
+    assert "This screen&#x27;s link was revoked" in response.content.decode()
 
 
 def test_a_token_shows_the_wallboards_in_its_rotation_and_no_others(
@@ -784,7 +784,7 @@ def test_display_tokens_open_only_their_own_wallboard(
     )
     response = page.goto(demo.url(f"/wallboards/demo/tv/?token={revoked}"))
     assert response is not None and response.status == 403
-    expect(page.locator(".refusal-heading")).to_have_text("This screen's display token was revoked")
+    expect(page.locator(".refusal-heading")).to_have_text("This screen's link was revoked")
 
 
 def admin_page(context: BrowserContext, demo: DemoSite) -> Page:
@@ -816,7 +816,7 @@ def test_revoking_a_token_stops_its_screen_at_once_and_says_why(
         admin.click("button[name=index]")
         expect(tv.locator("#refusal")).to_be_visible(timeout=5_000)
         expect(tv.locator("#refusal .refusal-heading")).to_have_text(
-            "This screen's display token was revoked"
+            "This screen's link was revoked"
         )
         # It stops: no new socket is opened after the refusal.
         sockets: list[WebSocket] = []

@@ -6,6 +6,7 @@ simulated centre by tests/test_simulator.py, so each rule is tested in both.
 
 import hashlib
 import json
+import re
 from typing import Any
 
 import pytest
@@ -801,3 +802,26 @@ def test_never_raises_on_json_like_input(value: Any) -> None:
         assert violations == []
         assert set(canonical) == {"Filters", "Groupings", "CurrentMetrics", "SortCriteria"}
         assert len(rules.request_key(canonical)) == 64
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"Filters": {"Queues": ["q" * 1_000_000]}}, "Filters.Queues"),
+        ({"Filters": {"Queues": [Q1], "Channels": ["c" * 1_000_000]}}, "Filters.Channels"),
+        ({"k" * 1_000_000: 1}, "Request"),
+        (
+            {"CurrentMetrics": [{"Name": "AGENTS_ONLINE", "Unit": "u" * 1_000_000}]},
+            "CurrentMetrics",
+        ),
+        ({"Groupings": ["g" * 1_000_000]}, "Groupings"),
+    ],
+)
+def test_a_huge_value_is_quoted_briefly_beside_the_field_and_the_rule(
+    changes: dict[str, Any], field: str
+) -> None:
+    (violation,) = rules.check_request(request(**changes))
+    assert violation.message.startswith(f"{field}: ")
+    assert len(violation.message) < 300 and re.search(
+        r"\(1,000,00\d characters\)", violation.message
+    )

@@ -17,16 +17,22 @@ import http.client
 import http.cookiejar
 import json
 import re
+import socket
+import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
 from tests.chaos_support import (
+    Answer,
     Screen,
     Topology,
+    csrf_token,
     post_form,
     post_metrics,
     request,
@@ -42,6 +48,7 @@ MARKUP_QUEUE = '<img src=x onerror="alert(1)">Sales</b>'
 MARKUP_PROFILE = "<script>alert(2)</script>Front Office"
 MARKUP_TITLE = '"><svg onload=alert(3)>'
 SUPERVISOR_PASSWORD = "a-supervisor-password-1"
+REVOKED = "This screen's link was revoked"
 GUESSER = "127.0.0.2"  # loopback too, but another client address
 METRICS_BODY = {
     "Filters": {"Channels": ["VOICE"], "Queues": []},
@@ -178,8 +185,8 @@ async def test_a_revoked_token_closes_its_screens_at_once_and_opens_nothing_more
             if not screen.open:
                 break
             await asyncio.sleep(0.1)
-    assert revoked.message["reason"] == "This display token was revoked"
-    assert (screen.close_code, screen.close_reason) == (4003, "This display token was revoked")
+    assert revoked.message["reason"] == "This screen's link was revoked"
+    assert (screen.close_code, screen.close_reason) == (4003, "This screen's link was revoked")
     again = await socket_outcome(site.socket_url("demo", raw), base)
     assert again.close_code == 4003 and again.kinds == []
     assert request(f"{base}/wallboards/demo/tv/?token={raw}").status == 403
@@ -192,17 +199,46 @@ def test_tokens_are_stored_hashed(site: Topology, made: dict[str, Any]) -> None:
         assert hashlib.sha256(raw.encode()).hexdigest().encode() in stored
 
 
-async def test_display_tokens_never_reach_the_server_log(site: Topology) -> None:
-    await socket_outcome(site.socket_url(), site.base_url, within=1)
-    assert site.tv_token not in site.web.logs()
+async def test_display_tokens_never_reach_the_server_log_in_any_spelling(site: Topology) -> None:
+    plain = site.socket_url()
+    for spelling in ("token", "tok%65n", "%74oken", "%74%6F%6B%65%6E"):
+        url = plain.replace("?token=", f"?via=demo&{spelling}=")
+        accepted = await socket_outcome(url, site.base_url, within=3)
+        assert accepted.kinds[:2] == ["wallboard", "snapshot"], spelling
+    logged = site.web.logs()
+    assert "/ws/wallboards/demo/?via=[hidden]&tok%65n=[hidden]" in logged
+    assert site.tv_token not in logged
 
 
-async def test_sockets_from_another_origin_or_none_are_refused(site: Topology) -> None:
-    for origin in ("http://evil.example", "null", None):
-        refused = await socket_outcome(site.socket_url(), origin)
+async def test_sockets_and_cookie_posts_from_another_origin_are_refused(site: Topology) -> None:
+    base = site.base_url
+    jar = http.cookiejar.CookieJar()
+    admin = signed_in(base, jar=jar)
+    cookie = {"Cookie": "; ".join(f"{c.name}={c.value}" for c in jar)}
+    socket_url = site.socket_url().split("?")[0]
+    # Another site, another port or scheme of this host, another of its names, none.
+    others = (
+        "http://evil.example",
+        "null",
+        "http://127.0.0.1:9999",
+        f"https://127.0.0.1:{site.port}",
+        f"http://localhost:{site.port}",
+    )
+    for origin in (*others, None):
+        refused = await socket_outcome(socket_url, origin, headers=cookie)
         assert refused.handshake_status == 403, origin
-    allowed = await socket_outcome(site.socket_url(), f"http://localhost:{site.port}", within=3)
-    assert allowed.kinds[:2] == ["wallboard", "snapshot"]
+    served = await socket_outcome(socket_url, base, headers=cookie, within=3)
+    assert served.kinds[:2] == ["wallboard", "snapshot"]
+    # The same rule for a POST that rides on the session cookie, CSRF token and all.
+    page = f"{base}/admin/password_change/"
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": csrf_token(request(page, opener=admin).body.decode())}
+    ).encode()
+    for origin in others:
+        answer = request(page, method="POST", body=form, headers={"Origin": origin}, opener=admin)
+        assert answer.status == 403, origin
+    answer = request(page, method="POST", body=form, headers={"Origin": base}, opener=admin)
+    assert answer.status == 200  # the form, with its errors: the request was let through
 
 
 async def test_the_admin_is_for_staff_only(site: Topology) -> None:
@@ -302,13 +338,166 @@ async def test_repeated_wrong_tokens_from_one_address_are_slowed_down(
     # ...while the screens at other addresses carry on.
     served = await socket_outcome(site.socket_url("demo"), base)
     assert served.kinds[:2] == ["wallboard", "snapshot"]
-    endpoint = http.client.HTTPConnection("127.0.0.1", site.port, source_address=(GUESSER, 0))
+    # Each door counts its own: the guesser still reaches the endpoint and another wallboard,
+    # until it has guessed there as often.
+    statuses = [endpoint_status(site.port, "guess") for _ in range(11)]
+    assert statuses == [401] * 10 + [429]
+    rotating = site.socket_url("demo-channels") + "&via=demo"
+    other_door = await socket_outcome(rotating, base, local_addr=guesser, within=3)
+    assert other_door.kinds[:2] == ["wallboard", "snapshot"]
+
+
+def endpoint_status(port: int, token: str, source: str = GUESSER) -> int:
+    endpoint = http.client.HTTPConnection("127.0.0.1", port, source_address=(source, 0))
     endpoint.request(
         "POST",
         f"/metrics/current/{SIMULATED_INSTANCE_ID}",
         body=json.dumps(METRICS_BODY),
-        headers={"Authorization": "Bearer guess"},
+        headers={"Authorization": f"Bearer {token}"},
     )
     answer = endpoint.getresponse()
-    assert answer.status == 429 and int(answer.headers["Retry-After"]) >= 1
-    assert json.loads(answer.read())["error"]["code"] == "THROTTLED"
+    if answer.status == 429:
+        assert int(answer.headers["Retry-After"]) >= 1
+        assert json.loads(answer.read())["error"]["code"] == "THROTTLED"
+    return answer.status
+
+
+async def test_a_revoked_tv_link_reloaded_locks_out_no_tv_behind_the_same_address(
+    site: Topology,
+) -> None:
+    base = site.base_url
+    office = "127.0.0.3"  # loopback too, an address no other test has used
+    revoked = issue_display_token(site, "demo")
+    site.stack.shell(
+        "from django.utils import timezone; from dashboard.models import DisplayToken; "
+        "from dashboard.lib.tokens import hash_token; DisplayToken.objects.filter("
+        f"token_hash=hash_token({revoked!r})).update(revoked_at=timezone.now())"
+    )
+    for _ in range(12):
+        page = request_from(office, f"{base}/wallboards/demo/tv/?token={revoked}")
+        assert page.status == 403 and "This screen&#x27;s link was revoked" in page.body.decode()
+        refused = await socket_outcome(
+            site.socket_url("demo", revoked), base, local_addr=(office, 0)
+        )
+        assert (refused.close_code, refused.close_reason) == (
+            4003,
+            "This screen's link was revoked",
+        )
+    assert request_from(office, f"{base}/wallboards/demo/tv/?token={site.tv_token}").status == 200
+    served = await socket_outcome(site.socket_url("demo"), base, local_addr=(office, 0), within=3)
+    assert served.kinds[:2] == ["wallboard", "snapshot"]
+
+
+def request_from(source: str, url: str) -> Any:
+    """A GET from another loopback address (urllib cannot choose its source)."""
+    parsed = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(
+        parsed.hostname, parsed.port, source_address=(source, 0)
+    )
+    connection.request("GET", f"{parsed.path}?{parsed.query}")
+    answer = connection.getresponse()
+    return Answer(answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read())
+
+
+def test_error_messages_quote_bad_input_only_briefly(site: Topology, made: dict[str, Any]) -> None:
+    huge_queue = "q" * 2_400_000
+    many_metrics = [{"Name": f"NOT_A_METRIC_{n}", "Unit": "COUNT"} for n in range(20_000)]
+    for body, field in (
+        ({**METRICS_BODY, "Filters": {"Channels": ["VOICE"], "Queues": [huge_queue]}}, "Queues"),
+        ({**METRICS_BODY, "CurrentMetrics": many_metrics}, "CurrentMetrics"),
+    ):
+        answer = post_metrics(site.base_url, made["api_token"], body)
+        assert answer.status == 400 and len(answer.body) < 4_000, len(answer.body)
+        message = answer.json()["error"]["message"]
+        assert answer.json()["error"]["code"] == "VALIDATION_ERROR"
+        assert f"{field}: " in message
+    assert (
+        "is neither a queue ID"
+        in post_metrics(
+            site.base_url,
+            made["api_token"],
+            {**METRICS_BODY, "Filters": {"Channels": ["VOICE"], "Queues": [huge_queue]}},
+        ).json()["error"]["message"]
+    )
+
+
+def test_a_bad_host_on_the_endpoint_gets_the_envelope_on_a_production_server(
+    site: Topology, made: dict[str, Any]
+) -> None:
+    production = site.stack.start_web(DEBUG="0", EMBEDDED_POLLER="0")
+    try:
+        for host in ("evil.example", f"localhost.evil:{production.port}"):
+            endpoint = http.client.HTTPConnection("127.0.0.1", production.port)
+            endpoint.request(
+                "POST",
+                f"/metrics/current/{SIMULATED_INSTANCE_ID}",
+                body=json.dumps(METRICS_BODY),
+                headers={"Host": host, "Authorization": f"Bearer {made['api_token']}"},
+            )
+            answer = endpoint.getresponse()
+            assert answer.status == 400 and answer.headers["Content-Type"] == "application/json"
+            error = json.loads(answer.read())["error"]
+            assert error["code"] == "VALIDATION_ERROR" and error["message"].startswith("Host: ")
+        # The pages keep Django's own answer.
+        page = http.client.HTTPConnection("127.0.0.1", production.port)
+        page.request("GET", "/wallboards/", headers={"Host": "evil.example"})
+        answered = page.getresponse()
+        assert answered.status == 400 and "text/html" in answered.headers["Content-Type"]
+    finally:
+        production.stop()
+
+
+def test_a_frame_that_is_not_utf8_is_logged_as_one_warning_line(site: Topology) -> None:
+    path = site.socket_url().removeprefix(f"ws://127.0.0.1:{site.port}")
+    with socket.create_connection(("127.0.0.1", site.port), timeout=5) as raw:
+        raw.sendall(
+            (
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{site.port}\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                f"Sec-WebSocket-Version: 13\r\nOrigin: {site.base_url}\r\n\r\n"
+            ).encode()
+        )
+        assert raw.recv(4096).startswith(b"HTTP/1.1 101")
+        payload, mask = b"\xff\xfe\xfd", b"\x01\x02\x03\x04"
+        masked = bytes(byte ^ mask[n % 4] for n, byte in enumerate(payload))
+        raw.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + masked)
+        received = b""
+        while b"\x88\x02\x03\xef" not in received:  # a close frame, code 1007
+            chunk = raw.recv(65536)
+            assert chunk, received[-40:]
+            received += chunk
+    deadline = time.monotonic() + 5
+    while "Invalid UTF-8" not in site.web.logs() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = [line for line in site.web.logs().splitlines() if "Invalid UTF-8" in line]
+    assert len(lines) == 1 and " WARNING uvicorn.error " in lines[0]
+    assert "Traceback" not in lines[0]
+
+
+def test_arns_of_another_account_or_region_are_refused_without_an_arn_configured(
+    site: Topology, made: dict[str, Any]
+) -> None:
+    region, account, configured = site.shell_json(
+        "import json; from connectmetrics.models import ConnectInstance; "
+        "i = ConnectInstance.objects.get(); "
+        "print(json.dumps([i.region, i.known_account_id(), i.instance_arn]))"
+    )
+    assert configured == "" and account  # learned from the queues discovery found
+    own = f"arn:aws:connect:{region}:{account}:instance/{SIMULATED_INSTANCE_ID}"
+    queue = made["queue_ids"][0]
+    body = {**METRICS_BODY, "Filters": {"Channels": ["VOICE"], "Queues": [queue]}}
+    assert post_metrics(site.base_url, made["api_token"], body, quote(own, safe="")).status == 200
+    elsewhere = {
+        "another account": own.replace(account, "999999999999"),
+        "another Region": own.replace(region, "ap-south-1"),
+    }
+    for name, arn in elsewhere.items():
+        answer = post_metrics(site.base_url, made["api_token"], body, quote(arn, safe=""))
+        error = answer.json()["error"]
+        assert (answer.status, error["code"]) == (400, "VALIDATION_ERROR"), name
+        assert error["message"].startswith("InstanceId: "), name
+        in_filter = {**body, "Filters": {"Channels": ["VOICE"], "Queues": [f"{arn}/queue/{queue}"]}}
+        answer = post_metrics(site.base_url, made["api_token"], in_filter)
+        error = answer.json()["error"]
+        assert (answer.status, error["code"]) == (400, "VALIDATION_ERROR"), name
+        assert error["message"].startswith("Filters.Queues: "), name

@@ -58,7 +58,7 @@ def test_a_fresh_database_gets_a_whole_demo(embedded_mode: None) -> None:
     assert directions["CONTACTS_IN_QUEUE"] == directions["OLDEST_CONTACT_AGE"] == "higher_is_worse"
     demo = Wallboard.objects.get(slug="demo")
     assert [w.slug for w in demo.rotation.all()] == ["demo-channels"]
-    assert DisplayToken.find(demo, tv_token(output)) is not None
+    assert DisplayToken.by_secret(tv_token(output), wallboard=demo) is not None
     assert "http://10.0.0.5:9000/wallboards/demo/" in output
     assert "http://10.0.0.5:9000/wallboards/demo/tv/?token=" in output
     password = re.search(r"Admin login:\s+admin / (\S+)", output)
@@ -80,7 +80,9 @@ def test_running_it_again_reuses_everything_and_never_reprints_the_password(
     # A new TV URL each run; the old one keeps working.
     demo = Wallboard.objects.get(slug="demo")
     assert tv_token(first) != tv_token(second)
-    assert DisplayToken.find(demo, tv_token(first)) and DisplayToken.find(demo, tv_token(second))
+    assert DisplayToken.by_secret(tv_token(first), wallboard=demo) and DisplayToken.by_secret(
+        tv_token(second), wallboard=demo
+    )
 
 
 def test_a_known_admin_password_can_be_given(embedded_mode: None) -> None:

@@ -10,14 +10,17 @@ framework's SessionAuthentication does) while token calls need none.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from connectmetrics.api.envelope import ApiError, ErrorCode
 from connectmetrics.models import ApiToken, ConnectInstance
-from dashboard.lib.guard import refusal_reason, request_address, token_guard
+from dashboard.lib.guard import API_DOOR, refusal_reason, request_address, token_guard
 
 # last_used_at is for an admin deciding which tokens are still in use: minute
 # precision is plenty, and it keeps a busy caller from writing on every request.
@@ -46,21 +49,35 @@ def issue_token(
 
 
 class _CsrfRefused(Exception):
-    """Django's CSRF check refused the request; the message is its reason."""
+    """The site's CSRF check refused the request; the message is its reason."""
 
 
-class _CsrfCheck(CsrfViewMiddleware):
-    def _reject(self, request: HttpRequest, reason: str) -> HttpResponseForbidden:
-        raise _CsrfRefused(reason)
+def _refuse(check: CsrfViewMiddleware, request: HttpRequest, reason: str) -> HttpResponseForbidden:
+    raise _CsrfRefused(reason)
 
 
 def _no_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse()
 
 
+@cache
+def _csrf_check() -> type[CsrfViewMiddleware]:
+    """The site's own CSRF middleware (settings.MIDDLEWARE), its Origin rule included,
+    made to say why it refuses rather than answer the refusal."""
+    site_check = next(
+        (
+            found
+            for found in map(import_string, settings.MIDDLEWARE)
+            if isinstance(found, type) and issubclass(found, CsrfViewMiddleware)
+        ),
+        CsrfViewMiddleware,
+    )
+    return type("CsrfCheck", (site_check,), {"_reject": _refuse})
+
+
 def _csrf_failure(request: HttpRequest) -> str | None:
-    """Why Django's CSRF check refuses this request, or None when it passes."""
-    check = _CsrfCheck(_no_view)
+    """Why the site's CSRF check refuses this request, or None when it passes."""
+    check = _csrf_check()(_no_view)
     check.process_request(request)
     try:
         check.process_view(request, _no_view, (), {})
@@ -96,17 +113,18 @@ def _token_from(header: str, address: str) -> ApiToken:
             ErrorCode.UNAUTHORIZED,
             "Authorization must be 'Bearer <token>' with an API token.",
         )
-    # Repeated wrong tokens from one address are slowed down (dashboard/lib/guard.py).
+    # Repeated wrong tokens from one address are slowed down (dashboard/lib/guard.py); a
+    # revoked token is answered as revoked and not counted: it is no guess.
     guard = token_guard()
-    if (wait := guard.wait(address)) > 0:
+    if (wait := guard.wait(address, API_DOOR)) > 0:
         raise ApiError(ErrorCode.THROTTLED, refusal_reason(wait), retry_after=wait)
     token = ApiToken.by_secret(raw)
     if token is None:
-        guard.failed(address)
+        guard.failed(address, API_DOOR)
         raise ApiError(ErrorCode.UNAUTHORIZED, "This API token is not valid.")
     if token.revoked:
-        guard.failed(address)
         raise ApiError(ErrorCode.UNAUTHORIZED, "This API token was revoked.")
+    guard.succeeded(address)
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= _LAST_USED_PRECISION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

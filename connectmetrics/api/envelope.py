@@ -55,6 +55,10 @@ MEANINGS: dict[ErrorCode, str] = {
 }
 
 _JSON = "application/json"
+# Every message is cut to this length, whatever it quotes or however many rules a request
+# broke (rules.shown already cuts each quoted value): an answer about a bad request is never
+# as large as the request.
+MAX_MESSAGE_CHARS = 2000
 
 
 class ApiError(Exception):
@@ -78,8 +82,15 @@ def success(data: dict[str, Any]) -> HttpResponse:
     return response
 
 
+def _bounded(message: str) -> str:
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    return f"{message[:MAX_MESSAGE_CHARS]}… ({len(message) - MAX_MESSAGE_CHARS:,} more characters)"
+
+
 def failure(error: ApiError) -> HttpResponse:
-    body = {"success": False, "error": {"code": str(error.code), "message": error.message}}
+    message = _bounded(error.message)
+    body = {"success": False, "error": {"code": str(error.code), "message": message}}
     response = HttpResponse(_dumps(body), content_type=_JSON, status=STATUS[error.code])
     response["Cache-Control"] = "no-store"
     if error.code is ErrorCode.THROTTLED:

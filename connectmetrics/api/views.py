@@ -12,10 +12,11 @@ from urllib.parse import unquote
 
 import redis
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
-from django.db.models import Q
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
@@ -58,8 +59,10 @@ def _answer(request: HttpRequest, instance_ref: str) -> dict[str, Any]:
             "as a JSON object.",
         )
     caller = authenticate(request)
-    instance = find_instance(instance_ref)
+    instance, arn = find_instance(instance_ref)
     authorise(caller, instance)
+    if arn is not None and (why := rules.arn_mismatch(arn, place_of(instance))) is not None:
+        raise ApiError(ErrorCode.VALIDATION_ERROR, f"InstanceId: {why}.")
     body = _json_body(request)
     canonical = _canonical(body, instance)
     request_key = rules.request_key(canonical)
@@ -120,22 +123,28 @@ def _metric_result(row: MetricRow) -> dict[str, Any]:
     }
 
 
-def find_instance(instance_ref: str) -> ConnectInstance:
-    """The configured instance named by its ID or ARN (URL-encoded or not) in the URL."""
+def find_instance(instance_ref: str) -> tuple[ConnectInstance, str | None]:
+    """The configured instance named by its ID or ARN (URL-encoded or not) in the URL, and
+    the ARN if it was named by one (whose Region and account are checked once the caller
+    may read the instance)."""
     text = unquote(instance_ref).strip("/")
     try:
         instance_id, arn = rules.parse_instance(text)
     except ValueError as error:
         raise ApiError(ErrorCode.NOT_FOUND, f"InstanceId: {error}") from None
-    candidates = ConnectInstance.objects.filter(instance_id=instance_id)
-    if arn is not None:
-        candidates = candidates.filter(Q(instance_arn="") | Q(instance_arn=arn))
-    instance = candidates.order_by("pk").first()
+    instance = ConnectInstance.objects.filter(instance_id=instance_id).order_by("pk").first()
+    shown = rules.shown(text, quoted=False)
     if instance is None:
-        raise ApiError(ErrorCode.NOT_FOUND, f"No Connect instance {text} is configured here.")
+        raise ApiError(ErrorCode.NOT_FOUND, f"No Connect instance {shown} is configured here.")
     if not instance.enabled:
-        raise ApiError(ErrorCode.NOT_FOUND, f"The Connect instance {text} is disabled by an admin.")
-    return instance
+        raise ApiError(
+            ErrorCode.NOT_FOUND, f"The Connect instance {shown} is disabled by an admin."
+        )
+    return instance, arn
+
+
+def place_of(instance: ConnectInstance) -> rules.InstancePlace:
+    return rules.InstancePlace(instance.instance_id, instance.region, instance.known_account_id())
 
 
 def _refuse_constant(name: str) -> NoReturn:
@@ -175,6 +184,9 @@ def _canonical(body: Any, instance: ConnectInstance) -> dict[str, Any]:
         raise ApiError(
             ErrorCode.VALIDATION_ERROR, "; ".join(v.message for v in invalid.violations)
         ) from None
+    violations = rules.check_place(body, lambda: place_of(instance))
+    if violations:
+        raise ApiError(ErrorCode.VALIDATION_ERROR, "; ".join(v.message for v in violations))
     if body.get("InstanceId") is not None:
         given, _ = rules.parse_instance(body["InstanceId"])
         if given != instance.instance_id:
@@ -184,6 +196,25 @@ def _canonical(body: Any, instance: ConnectInstance) -> dict[str, Any]:
                 f"({instance.instance_id}).",
             )
     return canonical
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """settings' handler400 (dashboard/urls.py): a request Django refused before any view
+    ran (a Host outside ALLOWED_HOSTS, above all) still gets the envelope on the endpoint's
+    path; any other path gets Django's own page."""
+    try:
+        on_endpoint = resolve(request.path_info).view_name == "api:current-metrics"
+    except Resolver404:
+        on_endpoint = False
+    if not on_endpoint:
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, DisallowedHost):
+        message = (
+            "Host: is not a name this server answers to; call it by one of its own (ALLOWED_HOSTS)."
+        )
+    else:
+        message = "Request: refused as malformed before it was read."
+    return failure(ApiError(ErrorCode.VALIDATION_ERROR, message))
 
 
 @require_GET

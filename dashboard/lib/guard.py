@@ -2,11 +2,19 @@
 
 Display tokens and API tokens are 256 random bits, so no one guesses one; what a
 guessing script does achieve is load (each guess is a database lookup) and noise.
-So, per client address: after `Rule.failures` wrong tokens within `Rule.window`
-seconds, the address is locked out for `Rule.lockout` seconds, doubled for each
-lockout in a row (remembered for `Rule.memory`), at most `Rule.lockout_cap`.
-While locked out, a token from that address is not even looked up: the socket
-closes with 4029 and the endpoint answers 429 with Retry-After.
+So wrong tokens are counted per client address and door: a door is one wallboard
+(its TV page and socket) or the metrics endpoint. After `Rule.failures` wrong
+tokens within `Rule.window` seconds, the address is locked out of that door for
+`Rule.lockout` seconds, doubled for each lockout in a row (remembered for
+`Rule.memory`), at most `Rule.lockout_cap`. While locked out, a token from that
+address is not even looked up at that door: the socket closes with 4029, the TV
+page and the endpoint answer 429 with Retry-After. Other doors stay open.
+
+An address that also presents valid tokens (within `Rule.memory`) is an office
+whose TVs and tools work: behind its NAT one mistyped or stale link must not lock
+the others out, so its bar is `Rule.trusted_failures` wrong tokens per window. A
+revoked token is no guess at all (it was a real token; the TV is told its link was
+revoked) and is not counted.
 
 Keyed by the client address the server sees: an IPv4 address as it is, an IPv6
 address by its /64 (what one subscriber or host gets). Behind a reverse proxy that
@@ -42,11 +50,12 @@ TOO_MANY_ATTEMPTS_CLOSE_CODE = 4029
 
 @dataclass(frozen=True)
 class Rule:
-    failures: int = 10  # wrong tokens allowed within the window...
+    failures: int = 10  # wrong tokens allowed at one door within the window...
     window: float = 60.0  # ...of this many seconds, from the first of them
+    trusted_failures: int = 100  # the same, for an address that presents valid tokens too
     lockout: float = 60.0  # the first lockout; each one in a row doubles it
     lockout_cap: float = 3600.0
-    memory: float = 86400.0  # a lockout counts as "in a row" for this long
+    memory: float = 86400.0  # a lockout counts as "in a row", a valid token trusts, this long
 
     def lockout_for(self, lockouts: int) -> float:
         """Seconds of the `lockouts`-th lockout in a row (1 for the first)."""
@@ -54,6 +63,12 @@ class Rule:
 
 
 RULE = Rule()
+API_DOOR = "api"
+
+
+def wallboard_door(wallboard_id: int) -> str:
+    """The door of one wallboard: its TV page and its socket."""
+    return f"wallboard:{wallboard_id}"
 
 
 def refusal_reason(wait: float) -> str:
@@ -90,17 +105,24 @@ def request_address(request: HttpRequest) -> str:
     return address_key(request.META.get("REMOTE_ADDR"))
 
 
-def _log_lockout(address: str, seconds: float) -> None:
-    log.warning("token guard: %s locked out for %.0f s after wrong tokens", address, seconds)
+def _log_lockout(address: str, door: str, seconds: float) -> None:
+    log.warning(
+        "token guard: %s locked out of %s for %.0f s after wrong tokens", address, door, seconds
+    )
 
 
 class TokenGuard(Protocol):
-    def wait(self, address: str) -> float:
-        """Seconds this address is still locked out (0: its token may be checked)."""
+    def wait(self, address: str, door: str) -> float:
+        """Seconds this address is still locked out of this door (0: its token may be checked)."""
         ...
 
-    def failed(self, address: str) -> float:
-        """Count one wrong token from this address; seconds it is now locked out (0: none)."""
+    def failed(self, address: str, door: str) -> float:
+        """Count one wrong token from this address at this door; seconds it is now locked out
+        (0: none)."""
+        ...
+
+    def succeeded(self, address: str) -> None:
+        """This address presented a valid token: it gets the higher bar for a while."""
         ...
 
 
@@ -115,8 +137,8 @@ class _Tally:
 
 class LocalTokenGuard:
     """The guard of one process (embedded mode). It tracks at most `max_addresses`
-    addresses, forgetting the least recently seen, so a flood of addresses cannot
-    make it grow without bound."""
+    addresses and doors (and as many trusted addresses), forgetting the least recently
+    seen, so a flood of addresses cannot make it grow without bound."""
 
     def __init__(
         self,
@@ -128,25 +150,34 @@ class LocalTokenGuard:
         self.rule = rule
         self.clock = clock
         self.max_addresses = max_addresses
-        self._tallies: OrderedDict[str, _Tally] = OrderedDict()
+        self._tallies: OrderedDict[tuple[str, str], _Tally] = OrderedDict()
+        self._trusted_until: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
 
-    def wait(self, address: str) -> float:
+    def wait(self, address: str, door: str) -> float:
         with self._lock:
-            tally = self._tallies.get(address)
+            tally = self._tallies.get((address, door))
             return max(0.0, tally.locked_until - self.clock()) if tally else 0.0
 
-    def failed(self, address: str) -> float:
+    def succeeded(self, address: str) -> None:
+        with self._lock:
+            self._trusted_until.pop(address, None)
+            self._trusted_until[address] = self.clock() + self.rule.memory
+            while len(self._trusted_until) > self.max_addresses:
+                self._trusted_until.popitem(last=False)
+
+    def failed(self, address: str, door: str) -> float:
         rule = self.rule
         with self._lock:
             now = self.clock()
-            tally = self._tally(address)
+            tally = self._tally((address, door))
             if tally.locked_until > now:
                 return tally.locked_until - now
             if tally.failures == 0 or now - tally.window_started > rule.window:
                 tally.window_started, tally.failures = now, 0
             tally.failures += 1
-            if tally.failures < rule.failures:
+            trusted = self._trusted_until.get(address, 0.0) > now
+            if tally.failures < (rule.trusted_failures if trusted else rule.failures):
                 return 0.0
             if now > tally.lockouts_remembered_until:
                 tally.lockouts = 0
@@ -155,7 +186,7 @@ class LocalTokenGuard:
             tally.lockouts_remembered_until = now + rule.memory
             lockout = rule.lockout_for(tally.lockouts)
             tally.locked_until = now + lockout
-        _log_lockout(address, lockout)
+        _log_lockout(address, door, lockout)
         return lockout
 
     @property
@@ -163,16 +194,18 @@ class LocalTokenGuard:
         with self._lock:
             return len(self._tallies)
 
-    def _tally(self, address: str) -> _Tally:
-        tally = self._tallies.pop(address, None) or _Tally()
-        self._tallies[address] = tally
+    def _tally(self, key: tuple[str, str]) -> _Tally:
+        tally = self._tallies.pop(key, None) or _Tally()
+        self._tallies[key] = tally
         while len(self._tallies) > self.max_addresses:
             self._tallies.popitem(last=False)
         return tally
 
 
-# KEYS: the failure counter, the lockout, the lockouts in a row.
-# ARGV: failures allowed, window ms, first lockout ms, lockout cap ms, memory ms.
+# KEYS: the failure counter, the lockout, the lockouts in a row (of the address at the
+# door), whether the address is trusted.
+# ARGV: failures allowed, window ms, first lockout ms, lockout cap ms, memory ms,
+# failures allowed when trusted.
 # Returns {the lockout in force in ms (0: none), 1 if this failure began it}.
 _FAILED = """
 local locked = redis.call('PTTL', KEYS[2])
@@ -183,7 +216,11 @@ local failures = redis.call('INCR', KEYS[1])
 if failures == 1 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
-if failures < tonumber(ARGV[1]) then
+local allowed = tonumber(ARGV[1])
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  allowed = tonumber(ARGV[6])
+end
+if failures < allowed then
   return {0, 0}
 end
 redis.call('DEL', KEYS[1])
@@ -206,28 +243,44 @@ class RedisTokenGuard:
         self.rule = rule
         self._failed = client.register_script(_FAILED)
 
-    def _keys(self, address: str) -> list[str]:
-        return [f"{self.prefix}{kind}:{address}" for kind in ("failures", "locked", "lockouts")]
+    def _keys(self, address: str, door: str) -> list[str]:
+        return [
+            *(
+                f"{self.prefix}{kind}:{door}:{address}"
+                for kind in ("failures", "locked", "lockouts")
+            ),
+            self._trusted_key(address),
+        ]
 
-    def wait(self, address: str) -> float:
+    def _trusted_key(self, address: str) -> str:
+        return f"{self.prefix}trusted:{address}"
+
+    def wait(self, address: str, door: str) -> float:
         try:
-            remaining = int(self.client.pttl(self._keys(address)[1]))
+            remaining = int(self.client.pttl(self._keys(address, door)[1]))
         except redis.RedisError:
             log.warning("token guard cannot reach Redis; not slowing down %s", address)
             return 0.0
         return remaining / 1000 if remaining > 0 else 0.0
 
-    def failed(self, address: str) -> float:
+    def succeeded(self, address: str) -> None:
+        try:
+            self.client.set(self._trusted_key(address), "1", px=int(self.rule.memory * 1000))
+        except redis.RedisError:
+            log.warning("token guard cannot reach Redis; not trusting %s", address)
+
+    def failed(self, address: str, door: str) -> float:
         rule = self.rule
         try:
             ms, began = self._failed(
-                keys=self._keys(address),
+                keys=self._keys(address, door),
                 args=[
                     rule.failures,
                     int(rule.window * 1000),
                     int(rule.lockout * 1000),
                     int(rule.lockout_cap * 1000),
                     int(rule.memory * 1000),
+                    rule.trusted_failures,
                 ],
             )
         except redis.RedisError:
@@ -235,7 +288,7 @@ class RedisTokenGuard:
             return 0.0
         lockout = int(ms) / 1000
         if began:
-            _log_lockout(address, lockout)
+            _log_lockout(address, door, lockout)
         return lockout
 
 

@@ -25,7 +25,7 @@ export function readConfig() {
 }
 
 const REFUSAL_WORDS = {
-  revoked: ["This screen's display token was revoked", "Ask an admin for a new TV link."],
+  revoked: ["This screen's link was revoked", "Ask an admin for a new TV link."],
   "bad-token": [
     "This screen's display token is not valid for this wallboard",
     "Ask an admin for a new TV link.",

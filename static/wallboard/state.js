@@ -49,7 +49,7 @@ export function applyMessage(state, msg) {
     case "wallboard":
       return { ...state, wallboard: applyWallboard(state.wallboard, msg) };
     case "revoked":
-      return { ...state, revoked: msg.reason || "This display token was revoked" };
+      return { ...state, revoked: msg.reason || "This screen's link was revoked" };
     default:
       // Heartbeats prove the link is alive; they change no state.
       return state;
