@@ -1,4 +1,4 @@
-"""Settings for the Connect wallboard, read from the environment.
+"""Settings for the Connect wallboard, read from the environment and a .env file.
 
 Every variable is listed in README.md ("Configuration"). With no REDIS_URL the
 product runs embedded: in-memory channel layer, local snapshot store and the
@@ -12,16 +12,21 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from dashboard.env import env_bool, env_int, env_list, env_str, env_url
+from dashboard.env import env_bool, env_int, env_list, env_str, env_url, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The environment wins over .env (`make demo` writes one for the demo).
+load_env_file(BASE_DIR / ".env")
 
 DEBUG = env_bool("DEBUG", False)
+# Always the deployment's own: a fixed development key would be public, and anyone could
+# sign sessions and NextTokens with it.
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-on"
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set, in the environment or in .env (`make demo` writes a .env "
+        "with one; README.md, Configuration)"
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
