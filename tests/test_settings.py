@@ -64,7 +64,9 @@ def settings_with(env: dict[str, str], *names: str) -> list[str]:
 
 def test_a_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text("# the demo's\nDEBUG=1\nSECRET_KEY=from-the-file\nTIME_ZONE=Europe/London\n")
+    env_file.write_text(
+        "# the demo's\nDEBUG=1\nSECRET_KEY=from-the-file\nTIME_ZONE=Europe/London\n"
+    )
     assert settings_with({"ENV_FILE": str(env_file)}, "DEBUG", "SECRET_KEY", "TIME_ZONE") == [
         "True",
         "from-the-file",
