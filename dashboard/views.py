@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from connectmetrics.catalogue import METRICS
 from connectmetrics.models import GROUPING_CHOICES
 from dashboard import push
+from dashboard.framing import frameable_by_wallboard_origins
 from dashboard.guard import refusal_reason, request_address, token_guard
 from dashboard.models import Theme, Wallboard
 from dashboard.screen_access import token_access
@@ -52,6 +53,7 @@ def supervisor(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @never_cache
+@frameable_by_wallboard_origins
 def tv(request: HttpRequest, slug: str) -> HttpResponse:
     """The TV view: a display token in the URL, or a logged-in viewer."""
     raw_token = request.GET.get("token", "")
