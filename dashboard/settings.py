@@ -7,6 +7,7 @@ worker and beat poll into Redis, and every web process pushes from there.
 """
 
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
     "connectmetrics",
     "dashboard",
 ]
@@ -72,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: answers a locked-out sign-in with 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -109,6 +113,25 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Supervisors sign in on the site's own page (the admin's accepts staff only).
 LOGIN_URL = "login"
+
+# Password guessing on both sign-in pages (/accounts/login/, /admin/login/): after
+# LOGIN_FAILURE_LIMIT wrong passwords for one user name from one address, that pair is
+# refused (429, even with the right password) for LOGIN_COOLOFF_MINUTES. django-axes keeps
+# the count in the database, so every web process sees the same one. Keyed by user name and
+# address together, so one office's mistyped password locks out nobody else behind the same
+# NAT, and nobody can lock an admin out from elsewhere. The address is REMOTE_ADDR, which
+# uvicorn takes from X-Forwarded-For only when the proxy is in FORWARDED_ALLOW_IPS.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_VERBOSE = False  # no banner line at every start of every command
+AXES_COOLOFF_MESSAGE = "Too many wrong passwords: signing in is paused; try again later."
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
