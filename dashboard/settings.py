@@ -208,6 +208,10 @@ X_FRAME_OPTIONS = "DENY"
 # stays available).
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# Seconds a client has to send a whole request (head and body), from the connection's
+# opening or the request's first byte; then bin/web closes it (dashboard/http_protocol.py).
+REQUEST_READ_TIMEOUT = env_int("REQUEST_READ_TIMEOUT", 10, minimum=1)
+
 # /metrics: a bearer token, and/or the addresses allowed without one (dashboard/probes.py).
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
