@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DEBUG=1 $(BIN)/mypy
+	ENV_FILE= DEBUG=1 SECRET_KEY=type-checking-only $(BIN)/mypy
 
 pytest: $(VENV)/.installed
 	$(BIN)/pytest -m "not chaos"
@@ -49,14 +49,25 @@ PORT ?= 8000
 
 .PHONY: demo dev
 
+# This machine's settings for the demo and `make dev`, written the first time only: DEBUG on
+# and a secret key of its own, so every manage.py command in README.md works as typed. The
+# environment wins over it; .env.example is the template for deployments.
+.env: | $(VENV)/.installed
+	@echo "Writing .env: DEBUG=1 and a new SECRET_KEY, for this machine's demo"
+	@umask 077 && { \
+	  echo "# Written by make demo for this machine (README.md, Configuration); not for deployments."; \
+	  echo "DEBUG=1"; \
+	  echo "SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')"; \
+	} > $@
+
 # Everything in one process, no Redis, no AWS account: a simulated contact centre.
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed .env
 	DEBUG=1 REDIS_URL= $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 REDIS_URL= $(BIN)/python manage.py seed_demo --host $(HOST) --port $(PORT)
 	DEBUG=1 REDIS_URL= MIGRATE=0 HOST=$(HOST) PORT=$(PORT) PYTHON=$(BIN)/python bin/web
 
 # The full topology: web, Celery worker and Celery beat as separate processes on the
 # Redis at REDIS_URL (default redis://127.0.0.1:6379/0); Ctrl-C stops all three.
-dev: $(VENV)/.installed
+dev: $(VENV)/.installed .env
 	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" DEBUG="$${DEBUG:-1}" \
 	HOST=$(HOST) PORT=$(PORT) PYTHON=$(BIN)/python bin/together bin/web bin/worker bin/beat

@@ -7,7 +7,14 @@ RedisPubSubChannelLayer on REDIS_URL; unset keeps the project's choice.
 import os
 
 from dashboard.settings import *  # noqa: F403
-from dashboard.settings import REDIS_URL
+from dashboard.settings import REDIS_URL, STORAGES
+
+# The benchmarks load no page's static files: served from the source folders, nothing to
+# collect first (dashboard/static_files.py).
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 _BACKENDS = {
     "redis": "channels_redis.core.RedisChannelLayer",

@@ -58,6 +58,7 @@ class WallboardForm(forms.ModelForm):
             "rotation_seconds",
             "viewers",
             "viewer_groups",
+            "frame_origins",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -107,6 +108,7 @@ class WallboardAdmin(admin.ModelAdmin):
                 "description": "Staff see every wallboard. TVs use display tokens instead.",
             },
         ),
+        ("Showing the TV view in a frame", {"fields": ["frame_origins"]}),
     ]
 
     @admin.display(description="Columns")

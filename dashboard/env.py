@@ -6,11 +6,26 @@ that refuses to start.
 """
 
 import os
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+
+
+def load_env_file(default: Path) -> None:
+    """Add the variables of ENV_FILE (default: `default`, the project's .env) to the
+    environment, never over one the environment already has. A missing default file is
+    no error; ENV_FILE set to a file that does not exist is; ENV_FILE empty reads none
+    (the tests, whatever .env a developer keeps)."""
+    raw = os.environ.get("ENV_FILE")
+    if raw == "":
+        return
+    if raw is not None and not Path(raw).is_file():
+        raise ImproperlyConfigured(f"ENV_FILE must name a file; {raw!r} is none")
+    load_dotenv(Path(raw) if raw is not None else default, override=False, interpolate=False)
 
 
 def env_str(name: str, default: str = "") -> str:

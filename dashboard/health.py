@@ -17,9 +17,13 @@ Healthy means all of:
 sockets (database, Redis): for a load balancer, which must not take every web
 process out of service because Amazon Connect is throttling.
 
-The answer is public and reveals no secrets: exception class names, never
-their messages (which may carry hosts or account details); outcomes in the
-product's words, never AWS's own message. The admin shows those details.
+Anyone may ask, and anyone learns only ok or not: the status code and
+{"status": "ok"} or {"status": "error"}. The details (each check, the
+instance and queue-filter names, the reasons) go to signed-in staff and to
+callers with the METRICS_TOKEN bearer (dashboard/probes.py decides who). Even
+those carry no secrets: exception class names, never their messages (which
+may carry hosts or account details); outcomes in the product's words, never
+AWS's own message. The admin shows those details.
 """
 
 import logging
@@ -98,7 +102,7 @@ class Health:
 
     def as_json(self, checked_at: datetime) -> dict[str, Any]:
         return {
-            "status": "ok" if self.ok else "failing",
+            "status": status(self.ok),
             "checked_at": iso(checked_at),
             "mode": "embedded" if settings.EMBEDDED else "redis",
             "database": asdict(self.database),
@@ -107,6 +111,10 @@ class Health:
             "queue_filters": [asdict(f) for f in self.queue_filters],
             "reasons": self.reasons(),
         }
+
+
+def status(ok: bool) -> str:
+    return "ok" if ok else "error"
 
 
 def _failure(error: Exception) -> str:
@@ -221,14 +229,17 @@ def health(*, scope: str = "all", now: datetime | None = None) -> Health:
     return Health(database, redis_check, broker, filters)
 
 
-def healthz(request: HttpRequest) -> JsonResponse:
+def healthz(request: HttpRequest, *, detailed: bool) -> JsonResponse:
+    """The answer to /healthz: for `detailed` callers every check and reason, for others
+    only whether it is healthy."""
     scope = request.GET.get("scope", "all")
     if scope not in ("all", "web"):
         return JsonResponse(
-            {"status": "failing", "reasons": ["scope: must be 'all' or 'web'"]}, status=400
+            {"status": status(False), "reasons": ["scope: must be 'all' or 'web'"]}, status=400
         )
     now = timezone.now()
     report = health(scope=scope, now=now)
-    response = JsonResponse(report.as_json(now), status=200 if report.ok else 503)
+    body = report.as_json(now) if detailed else {"status": status(report.ok)}
+    response = JsonResponse(body, status=200 if report.ok else 503)
     response["Cache-Control"] = "no-store"
     return response

@@ -10,6 +10,7 @@ from django.db import models
 
 from connectmetrics.catalogue import DEFAULT_METRICS, METRICS
 from connectmetrics.models import QueueFilter
+from dashboard.framing import parse_origins, validate_frame_origins
 from dashboard.lib.tokens import HashedToken
 
 
@@ -57,6 +58,13 @@ class Wallboard(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="wallboards"
     )
     viewer_groups = models.ManyToManyField(Group, blank=True, related_name="wallboards")
+    frame_origins = models.TextField(
+        blank=True,
+        validators=[validate_frame_origins],
+        help_text="Sites that may show the TV view inside a page of their own (a signage "
+        "player), one origin a line, such as https://signage.example.com. Empty: none. "
+        "The supervisor view can never be framed.",
+    )
 
     class Meta:
         ordering = ["title"]
@@ -65,6 +73,8 @@ class Wallboard(models.Model):
         return self.title
 
     def clean(self) -> None:
+        if self.frame_origins:
+            self.frame_origins = "\n".join(parse_origins(self.frame_origins))
         if not isinstance(self.columns, list) or not self.columns:
             raise ValidationError({"columns": "Choose at least one metric to show."})
         unknown = [c for c in self.columns if c not in METRICS]

@@ -14,16 +14,22 @@ protect.
 in METRICS_ALLOWED_IPS (addresses or networks; loopback by default). Others
 get 401 (when a token is set) or 403. Behind a reverse proxy every request
 comes from the proxy's address: use the token there.
+
+/healthz answers everyone with ok or not; its details go to the METRICS_TOKEN
+bearer and to signed-in staff (whose session cookie is read here, as the
+session middleware has not run yet).
 """
 
 import hmac
 from collections.abc import Callable
 from functools import cache
+from importlib import import_module
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 import redis
 from asgiref.sync import async_to_sync
 from django.conf import settings
+from django.contrib.auth import get_user
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -49,12 +55,30 @@ def allowed_networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
         ) from None
 
 
+def metrics_token_presented(request: HttpRequest) -> bool:
+    token = settings.METRICS_TOKEN
+    return bool(token) and hmac.compare_digest(
+        request.headers.get("Authorization", "").encode(), f"Bearer {token}".encode()
+    )
+
+
+def staff_signed_in(request: HttpRequest) -> bool:
+    """Whether the session cookie is that of an active staff user."""
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not key:
+        return False
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(key)
+    try:
+        user = get_user(request)
+    except DatabaseError:
+        return False  # the details would say the database is down; the status says so too
+    return bool(user.is_active and user.is_staff)
+
+
 def metrics_refusal(request: HttpRequest) -> HttpResponse | None:
     """None when the caller may read /metrics, else the answer that refuses it."""
     token = settings.METRICS_TOKEN
-    if token and hmac.compare_digest(
-        request.headers.get("Authorization", "").encode(), f"Bearer {token}".encode()
-    ):
+    if metrics_token_presented(request):
         return None
     try:
         caller = ip_address(request.META.get("REMOTE_ADDR", ""))
@@ -116,7 +140,11 @@ def probe_middleware(
             return get_response(request)
         if request.method not in _READ_ONLY:
             return HttpResponseNotAllowed(_READ_ONLY)
-        response = healthz(request) if request.path == HEALTHZ else metrics(request)
+        if request.path == HEALTHZ:
+            detailed = metrics_token_presented(request) or staff_signed_in(request)
+            response: HttpResponse = healthz(request, detailed=detailed)
+        else:
+            response = metrics(request)
         # What SecurityMiddleware would have added for these plain-text and JSON answers.
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response

@@ -26,6 +26,11 @@ STRICT = "; ".join(
 ADMIN = STRICT.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
 
+def framed_policy(origins: list[str]) -> str:
+    """The strict policy for a page that `origins` (checked by dashboard/framing.py) may frame."""
+    return STRICT.replace("frame-ancestors 'none'", "frame-ancestors " + " ".join(origins))
+
+
 class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

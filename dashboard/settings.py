@@ -1,4 +1,4 @@
-"""Settings for the Connect wallboard, read from the environment.
+"""Settings for the Connect wallboard, read from the environment and a .env file.
 
 Every variable is listed in README.md ("Configuration"). With no REDIS_URL the
 product runs embedded: in-memory channel layer, local snapshot store and the
@@ -7,21 +7,27 @@ worker and beat poll into Redis, and every web process pushes from there.
 """
 
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from dashboard.env import env_bool, env_int, env_list, env_str, env_url
+from dashboard.env import env_bool, env_int, env_list, env_str, env_url, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The environment wins over .env (`make demo` writes one for the demo).
+load_env_file(BASE_DIR / ".env")
 
 DEBUG = env_bool("DEBUG", False)
+# Always the deployment's own: a fixed development key would be public, and anyone could
+# sign sessions and NextTokens with it.
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-on"
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set, in the environment or in .env (`make demo` writes a .env "
+        "with one; README.md, Configuration)"
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -50,6 +56,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
     "connectmetrics",
     "dashboard",
 ]
@@ -68,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: answers a locked-out sign-in with 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -105,6 +114,25 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Supervisors sign in on the site's own page (the admin's accepts staff only).
 LOGIN_URL = "login"
+
+# Password guessing on both sign-in pages (/accounts/login/, /admin/login/): after
+# LOGIN_FAILURE_LIMIT wrong passwords for one user name from one address, that pair is
+# refused (429, even with the right password) for LOGIN_COOLOFF_MINUTES. django-axes keeps
+# the count in the database, so every web process sees the same one. Keyed by user name and
+# address together, so one office's mistyped password locks out nobody else behind the same
+# NAT, and nobody can lock an admin out from elsewhere. The address is REMOTE_ADDR, which
+# uvicorn takes from X-Forwarded-For only when the proxy is in FORWARDED_ALLOW_IPS.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_VERBOSE = False  # no banner line at every start of every command
+AXES_COOLOFF_MESSAGE = "Too many wrong passwords: signing in is paused; try again later."
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -192,6 +220,10 @@ X_FRAME_OPTIONS = "DENY"
 # dashboard.origins.CsrfOriginMiddleware, the same middleware judging the Origin by the rule
 # the wallboard socket uses.
 SILENCED_SYSTEM_CHECKS = ["security.W021", "security.W003"]
+
+# Seconds a client has to send a whole request (head and body), from the connection's
+# opening or the request's first byte; then bin/web closes it (dashboard/http_protocol.py).
+REQUEST_READ_TIMEOUT = env_int("REQUEST_READ_TIMEOUT", 10, minimum=1)
 
 # /metrics: a bearer token, and/or the addresses allowed without one (dashboard/probes.py).
 METRICS_TOKEN = env_str("METRICS_TOKEN")

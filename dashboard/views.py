@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from connectmetrics.catalogue import METRICS
 from connectmetrics.models import GROUPING_CHOICES
 from dashboard import push
+from dashboard.framing import frameable_by_wallboard_origins
 from dashboard.lib.guard import request_address
 from dashboard.models import Theme, Wallboard
 from dashboard.screen_access import Outcome, decide
@@ -51,6 +52,7 @@ def supervisor(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @never_cache
+@frameable_by_wallboard_origins
 def tv(request: HttpRequest, slug: str) -> HttpResponse:
     """The TV view: a display token in the URL, or a logged-in viewer."""
     raw_token = request.GET.get("token", "")

@@ -1,12 +1,24 @@
-"""No Docker engine runs here, so the compose stack is checked against the project itself."""
+"""No Docker engine runs here, so the compose stack is checked against the project itself, and
+its reverse proxy's config with the real nginx, in front of a real bin/web."""
 
+import asyncio
+import http.client
+import json
 import re
 import shlex
+import shutil
+import ssl
+import subprocess
+import urllib.error
+import urllib.request
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from websockets.asyncio.client import connect
+from websockets.typing import Origin
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SERVICES = ("migrate", "web", "worker", "beat")
@@ -82,3 +94,186 @@ def test_dockerfile_runs_as_a_non_root_user_with_collected_static_files() -> Non
     assert "collectstatic" in dockerfile
     for copied in re.findall(r"^COPY (\S+)", dockerfile, re.M):
         assert (ROOT / copied).exists(), copied
+
+
+# --- The reverse proxy in front of web -------------------------------------------------------
+
+NGINX_CONF = ROOT / "proxy" / "nginx.conf"
+
+
+def nginx_directive(name: str) -> list[str]:
+    """The values of every `name ...;` directive in proxy/nginx.conf."""
+    return re.findall(rf"^[ \t]*{name}[ \t]+([^;{{}}\n]+);", NGINX_CONF.read_text(), re.M)
+
+
+def seconds(value: str) -> int:
+    found = re.fullmatch(r"(\d+)s", value)
+    assert found, value
+    return int(found.group(1))
+
+
+def test_only_the_proxy_is_published_and_web_trusts_only_it(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    proxy, web = services["proxy"], services["web"]
+    assert proxy["image"].startswith("nginx:")
+    assert sorted(proxy["ports"]) == ["443:443", "80:80"]
+    assert "./proxy/nginx.conf:/etc/nginx/nginx.conf:ro" in proxy["volumes"]
+    assert "./tls:/etc/nginx/tls:ro" in proxy["volumes"]
+    assert "/tls/" in (ROOT / ".gitignore").read_text().splitlines()
+    for name, service in services.items():
+        if name != "proxy":
+            assert "ports" not in service, f"{name} is published; only the proxy may be"
+    # web believes X-Forwarded-* from the proxy's fixed address on the edge network only.
+    address = proxy["networks"]["edge"]["ipv4_address"]
+    assert web["environment"]["FORWARDED_ALLOW_IPS"] == address
+    assert "edge" in web["networks"] and "default" in web["networks"]
+    (subnet,) = [c["subnet"] for c in compose["networks"]["edge"]["ipam"]["config"]]
+    assert ip_address(address) in ip_network(subnet)
+    assert "FORWARDED_ALLOW_IPS" in script_variables(ROOT / "bin" / "web")
+    # The proxy passes to web's port.
+    (upstream,) = nginx_directive("server")
+    assert upstream.split()[0] == f"web:{web['environment']['PORT']}"
+
+
+def test_the_proxy_sets_deadlines_a_limit_tls_and_websocket_upgrades() -> None:
+    assert seconds(nginx_directive("client_header_timeout")[0]) <= 10
+    assert seconds(nginx_directive("client_body_timeout")[0]) <= 10
+    assert seconds(nginx_directive("send_timeout")[0]) <= 30
+    (client_keep_alive, upstream_keep_alive) = nginx_directive("keepalive_timeout")
+    assert seconds(client_keep_alive) <= 15
+    # The proxy drops its idle connections to web before web's own keep-alive timeout would.
+    web_keep_alive = re.search(r"--timeout-keep-alive (\d+)", (ROOT / "bin" / "web").read_text())
+    assert web_keep_alive and seconds(upstream_keep_alive) < int(web_keep_alive.group(1))
+    assert nginx_directive("limit_conn") == ["per_address 256"]
+    assert "listen 443 ssl" in NGINX_CONF.read_text()
+    assert nginx_directive("ssl_certificate") == ["/etc/nginx/tls/fullchain.pem"]
+    headers = dict(v.split(None, 1) for v in nginx_directive("proxy_set_header"))
+    assert headers == {
+        "Host": "$http_host",
+        "X-Forwarded-For": "$remote_addr",  # replaces whatever the client claims
+        "X-Forwarded-Proto": "$scheme",
+        "Upgrade": "$http_upgrade",
+        "Connection": "$connection_upgrade",
+    }
+    assert nginx_directive("proxy_http_version") == ["1.1"]
+    # Screens reconnect after 40 s without a message and hear a heartbeat every 15 s.
+    assert seconds(nginx_directive("proxy_read_timeout")[0]) > 40
+    assert nginx_directive("access_log") == ["off"]  # TV URLs carry display tokens
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if found is None:
+        pytest.fail("nginx is not installed: .ci/run installs it (apt-get install nginx-light)")
+    return found
+
+
+def local_nginx_conf(workdir: Path, web_port: int, http_port: int, https_port: int) -> Path:
+    """proxy/nginx.conf as it runs in compose, pointed at a local web, certificate and ports."""
+    key, cert = workdir / "privkey.pem", workdir / "fullchain.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    text = (
+        NGINX_CONF.read_text()
+        .replace("server web:8000;", f"server 127.0.0.1:{web_port};")
+        .replace("/etc/nginx/tls", str(workdir))
+        .replace("pid /tmp/nginx.pid;", f"pid {workdir / 'nginx.pid'};")
+        .replace("listen 80;", f"listen 127.0.0.1:{http_port};")
+        .replace("listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;")
+    )
+    conf = workdir / "nginx.conf"
+    conf.write_text(text)
+    return conf
+
+
+def test_nginx_accepts_the_proxy_config(tmp_path: Path) -> None:
+    conf = local_nginx_conf(tmp_path, 8000, 8080, 8443)
+    done = subprocess.run(
+        [nginx_binary(), "-t", "-e", "stderr", "-c", str(conf), "-p", f"{tmp_path}/"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "test is successful" in done.stderr
+
+
+@pytest.mark.e2e
+def test_through_the_real_proxy_pages_sockets_and_client_addresses_work(tmp_path: Path) -> None:
+    from tests.conftest import free_port, wait_for_port
+    from tests.processes import Stack, seed_demo
+
+    stack = Stack(tmp_path, redis_url=None, env={"FORWARDED_ALLOW_IPS": "127.0.0.1"})
+    token = seed_demo(stack, interval=1)
+    web = stack.start_web()
+    http_port, https_port = free_port(), free_port()
+    assert web.port is not None
+    conf = local_nginx_conf(tmp_path, web.port, http_port, https_port)
+    nginx = subprocess.Popen(
+        [
+            nginx_binary(),
+            "-e",
+            "stderr",
+            "-c",
+            str(conf),
+            "-p",
+            f"{tmp_path}/",
+            "-g",
+            "daemon off;",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "nginx.log").open("wb"),
+    )
+    try:
+        wait_for_port(https_port)
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        proxy = f"https://127.0.0.1:{https_port}"
+
+        def get(url: str, **headers: str) -> int:
+            request = urllib.request.Request(url, headers=headers)
+            try:
+                with urllib.request.urlopen(request, timeout=10, context=context) as response:
+                    return int(response.status)
+            except urllib.error.HTTPError as error:
+                return error.code
+
+        assert get(f"{proxy}/accounts/login/") == 200
+        # nginx replaces a client's claimed address with its real one (loopback here, so
+        # /metrics lets it in); web believes the proxy, so a claim sent to web directly
+        # from the proxy's address counts (10.0.0.1 may not read /metrics).
+        assert get(f"{proxy}/metrics", **{"X-Forwarded-For": "10.0.0.1"}) == 200
+        assert get(f"{web.url}/metrics", **{"X-Forwarded-For": "10.0.0.1"}) == 403
+        # Plain HTTP is sent to HTTPS.
+        plain = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
+        plain.request("GET", "/accounts/login/")
+        redirect = plain.getresponse()
+        assert redirect.status == 301
+        assert redirect.getheader("Location") == "https://127.0.0.1/accounts/login/"
+        plain.close()
+
+        async def first_message() -> dict[str, Any]:
+            async with connect(
+                f"wss://127.0.0.1:{https_port}/ws/wallboards/demo/?token={token}",
+                origin=Origin(proxy),
+                ssl=context,
+            ) as socket:
+                text = await asyncio.wait_for(socket.recv(), 15)
+                assert isinstance(text, str)
+                message: dict[str, Any] = json.loads(text)
+                return message
+
+        assert asyncio.run(first_message())["type"] in {"wallboard", "snapshot", "heartbeat"}
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+        stack.stop_all()

@@ -1,11 +1,13 @@
 """/healthz tells the truth: healthy while polls are good, 503 with the reason in words when
-polling fails (the simulator's faults) or Redis is gone, and nothing secret either way."""
+polling fails (the simulator's faults) or Redis is gone, and nothing secret either way; anyone
+learns only ok or not, staff and the METRICS_TOKEN bearer get the details."""
 
 import json
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings
@@ -26,8 +28,21 @@ def no_screens(queue_filter_id: int, text: str) -> None:
     """Nothing is watching: these tests ask /healthz."""
 
 
-def healthz(query: str = "", **headers: Any) -> tuple[int, dict[str, Any]]:
-    response = Client().get(f"/healthz{query}", **headers)
+METRICS_TOKEN = "health-tests-metrics-token"
+BEARER = {"HTTP_AUTHORIZATION": f"Bearer {METRICS_TOKEN}"}
+
+
+@pytest.fixture(autouse=True)
+def metrics_token(settings: Settings) -> None:
+    settings.METRICS_TOKEN = METRICS_TOKEN
+
+
+def healthz(
+    query: str = "", *, client: Client | None = None, **headers: Any
+) -> tuple[int, dict[str, Any]]:
+    """/healthz as the monitoring system with the METRICS_TOKEN bearer asks it, unless
+    other headers are given."""
+    response = (client or Client()).get(f"/healthz{query}", **(headers or BEARER))
     assert response["Content-Type"] == "application/json"
     assert response["Cache-Control"] == "no-store"
     return response.status_code, json.loads(response.content)
@@ -51,6 +66,30 @@ def test_healthy_after_a_good_poll(queue_filter: QueueFilter) -> None:
     assert polled["name"] == "All queues" and polled["instance"] == "Simulated centre"
     assert polled["ok"] is True and polled["limit_seconds"] == 30  # max(3 x 5 s, 30 s)
     assert 0 <= polled["last_good_poll_age_seconds"] < 5
+
+
+def test_anyone_learns_only_ok_or_not(queue_filter: QueueFilter) -> None:
+    anonymous = {"HTTP_USER_AGENT": "curl"}
+    assert healthz(**anonymous) == (503, {"status": "error"})  # not polled yet
+    assert healthz(HTTP_AUTHORIZATION="Bearer a-guess") == (503, {"status": "error"})
+    poll_queue_filter(queue_filter.pk, publish=no_screens)
+    assert healthz(**anonymous) == (200, {"status": "ok"})
+    assert healthz("?scope=web", **anonymous) == (200, {"status": "ok"})
+
+
+def test_staff_signed_in_get_the_details_and_other_users_do_not(
+    queue_filter: QueueFilter,
+) -> None:
+    supervisor, staff = Client(), Client()
+    supervisor.force_login(User.objects.create_user("supervisor", password="x"))
+    staff.force_login(User.objects.create_user("admin", password="x", is_staff=True))
+    anonymous = {"HTTP_USER_AGENT": "browser"}
+    assert healthz(client=supervisor, **anonymous) == (503, {"status": "error"})
+    status, body = healthz(client=staff, **anonymous)
+    assert status == 503
+    assert body["reasons"] == ["queue filter 'All queues' of 'Simulated centre': not polled yet"]
+    User.objects.filter(username="admin").update(is_active=False)
+    assert healthz(client=staff, **anonymous) == (503, {"status": "error"})
 
 
 def test_a_filter_not_polled_yet_is_not_healthy(queue_filter: QueueFilter) -> None:
@@ -156,7 +195,10 @@ def test_the_web_scope_leaves_the_poller_out_for_load_balancers(
     assert (status, body["queue_filters"]) == (200, [])
     response = Client().get("/healthz?scope=everything")
     assert response.status_code == 400
-    assert json.loads(response.content)["reasons"] == ["scope: must be 'all' or 'web'"]
+    assert json.loads(response.content) == {
+        "status": "error",
+        "reasons": ["scope: must be 'all' or 'web'"],
+    }
 
 
 def test_probes_are_answered_whatever_the_host_and_over_plain_http(
