@@ -20,15 +20,19 @@ from math import floor
 from typing import Any
 
 from connectmetrics.catalogue import Channel, Grouping, SortOrder
-from connectmetrics.simulator.activity import AgentNow, AgentState, Contact, Snapshot
+from connectmetrics.simulator.activity import (
+    HANDLE_SECONDS,
+    AgentNow,
+    AgentState,
+    Contact,
+    Snapshot,
+)
 from connectmetrics.simulator.topology import ProfileInfo, Topology
 
 _AGENT_ONLY = frozenset({Grouping.AGENT_STATUS})
 _CONTACT_ONLY = frozenset(
     {Grouping.SUBTYPE, Grouping.VALIDATION_TEST_TYPE, Grouping.ROUTING_STEP_EXPRESSION}
 )
-# Average handle time per channel, for ESTIMATED_WAIT_TIME.
-_HANDLE_SECONDS = {Channel.VOICE: 300.0, Channel.CHAT: 420.0, Channel.TASK: 600.0}
 
 
 @dataclass
@@ -226,7 +230,7 @@ def _values(
     if estimable and staffed:
         channel = Channel(key[1])
         values["ESTIMATED_WAIT_TIME"] = float(
-            round(tally.waiting * _HANDLE_SECONDS.get(channel, 300.0) / staffed)
+            round(tally.waiting * HANDLE_SECONDS.get(channel, 300.0) / staffed)
         )
     else:
         values["ESTIMATED_WAIT_TIME"] = None
