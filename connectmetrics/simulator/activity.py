@@ -174,7 +174,13 @@ def _recent(
         yield from draw(seed, queue, channel, bucket)
 
 
-@lru_cache(maxsize=16_384)
+def arrivals(seed: int, queue: QueueInfo, channel: Channel, bucket: int) -> tuple[Contact, ...]:
+    """The contacts that arrive in one queue and channel in one five-minute bucket."""
+    return _arrivals(seed, queue, channel, bucket)
+
+
+# Room for three days of 20 queues' contacts (today's metrics read the whole day).
+@lru_cache(maxsize=32_768)
 def _arrivals(seed: int, queue: QueueInfo, channel: Channel, bucket: int) -> tuple[Contact, ...]:
     start = bucket * BUCKET
     if not is_open(queue, start):
@@ -279,6 +285,11 @@ def login_time(agent: AgentInfo, t: float) -> float:
     """When the agent's current (or latest) shift began."""
     start = agent.shift[0] * 3600.0
     return t - (t - start) % DAY
+
+
+def logged_in(seed: int, agent: AgentInfo, t: float) -> bool:
+    """Whether the agent is logged in at t (on shift and not absent that day)."""
+    return _logged_in(seed, agent, t)
 
 
 def _logged_in(seed: int, agent: AgentInfo, t: float) -> bool:

@@ -18,7 +18,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 
 from connectmetrics import catalogue, rules
-from connectmetrics.simulator import activity, userdata, users
+from connectmetrics.simulator import activity, metric_data_request, userdata, users
 from connectmetrics.simulator.answer import compute_rows
 from connectmetrics.simulator.errors import ApiError
 from connectmetrics.simulator.faults import (
@@ -28,6 +28,9 @@ from connectmetrics.simulator.faults import (
     LoggedCall,
     RedisControl,
 )
+from connectmetrics.simulator.handlers import Handlers
+from connectmetrics.simulator.metric_data_answer import compute_rows as metric_data_rows
+from connectmetrics.simulator.metric_data_answer import dimensions
 from connectmetrics.simulator.references import max_results, only_keys
 from connectmetrics.simulator.tokens import Token, TokenCodec
 from connectmetrics.simulator.topology import Topology, build_topology
@@ -138,12 +141,14 @@ class SimulatedCentre:
             self.faults = Faults() if faults is None else faults
             self.control = self.faults
         self._tokens = TokenCodec(f"{seed}:{instance}")
+        self._handlers = Handlers(self.topology)
         self.handler = WireHandler(
             {
                 "GetCurrentMetricData": self.get_current_metric_data,
                 "ListQueues": self.list_queues,
                 "ListRoutingProfiles": self.list_routing_profiles,
                 "GetCurrentUserData": self.get_current_user_data,
+                "GetMetricDataV2": self.get_metric_data_v2,
                 "SearchUsers": self.search_users,
                 "ListUsers": self.list_users,
                 "DescribeUser": self.describe_user,
@@ -240,6 +245,36 @@ class SimulatedCentre:
         answer: dict[str, Any] = {
             "UserDataList": [userdata.user_data(self.topology, now, at) for now in page],
             "ApproximateTotalCount": len(rows),
+        }
+        if offset + request.size < len(rows):
+            answer["NextToken"] = self._tokens.encode(
+                Token(request.key, offset + request.size, at, now)
+            )
+        return answer
+
+    def get_metric_data_v2(self, body: Any) -> dict[str, Any]:
+        now = self.clock()
+        request = metric_data_request.parse(body, now)
+        self._check_instance(request.instance_arn)
+        at, offset = self._moment(body.get("NextToken"), request.key, now)
+        rows = metric_data_rows(self.topology, self._handlers, request, at)
+        page = rows[offset : offset + request.size]
+        answer: dict[str, Any] = {
+            "MetricResults": [
+                {
+                    "Dimensions": dimensions(self.topology, request.groupings, row.key),
+                    "MetricInterval": {
+                        "Interval": request.period,
+                        "StartTime": row.interval[0],
+                        "EndTime": row.interval[1],
+                    },
+                    "Collections": [
+                        {"Metric": metric.echo, "Value": value}
+                        for metric, value in zip(request.metrics, row.values, strict=True)
+                    ],
+                }
+                for row in page
+            ]
         }
         if offset + request.size < len(rows):
             answer["NextToken"] = self._tokens.encode(
