@@ -29,6 +29,7 @@ from connectmetrics.simulator.faults import (
     RedisControl,
 )
 from connectmetrics.simulator.handlers import Handlers
+from connectmetrics.simulator.metric_data_answer import Row as MetricDataRow
 from connectmetrics.simulator.metric_data_answer import compute_rows as metric_data_rows
 from connectmetrics.simulator.metric_data_answer import dimensions
 from connectmetrics.simulator.references import max_results, only_keys
@@ -44,6 +45,8 @@ DEFAULT_ROUTING_PROFILES = 3
 _LIST_DEFAULT_RESULTS = 100
 _LIST_MAX_RESULTS = 1000
 _QUEUE_TYPES = ("STANDARD", "AGENT")
+# GetMetricDataV2 answers kept for their next pages (a page costs a slice, not a day).
+_KEPT_ANSWERS = 8
 _SEARCH_USERS_KEYS = ("InstanceId", "NextToken", "MaxResults", "SearchFilter", "SearchCriteria")
 # Limits on the size of a simulated centre, to keep one answer cheap.
 _MAX_QUEUES = 1000
@@ -142,6 +145,8 @@ class SimulatedCentre:
             self.control = self.faults
         self._tokens = TokenCodec(f"{seed}:{instance}")
         self._handlers = Handlers(self.topology)
+        self._metric_data_pages: dict[tuple[str, float], list[MetricDataRow]] = {}
+        self._metric_data_lock = threading.Lock()
         self.handler = WireHandler(
             {
                 "GetCurrentMetricData": self.get_current_metric_data,
@@ -257,7 +262,7 @@ class SimulatedCentre:
         request = metric_data_request.parse(body, now)
         self._check_instance(request.instance_arn)
         at, offset = self._moment(body.get("NextToken"), request.key, now)
-        rows = metric_data_rows(self.topology, self._handlers, request, at)
+        rows = self._metric_data_rows(request, at)
         page = rows[offset : offset + request.size]
         answer: dict[str, Any] = {
             "MetricResults": [
@@ -281,6 +286,21 @@ class SimulatedCentre:
                 Token(request.key, offset + request.size, at, now)
             )
         return answer
+
+    def _metric_data_rows(
+        self, request: metric_data_request.MetricDataRequest, at: float
+    ) -> list[MetricDataRow]:
+        """The rows of one answer, kept for its next pages (which show the same moment)."""
+        key = (request.key, at)
+        with self._metric_data_lock:
+            rows = self._metric_data_pages.get(key)
+        if rows is None:
+            rows = metric_data_rows(self.topology, self._handlers, request, at)
+            with self._metric_data_lock:
+                if len(self._metric_data_pages) >= _KEPT_ANSWERS:
+                    self._metric_data_pages.pop(next(iter(self._metric_data_pages)))
+                self._metric_data_pages[key] = rows
+        return rows
 
     def search_users(self, body: Any) -> dict[str, Any]:
         if not isinstance(body, Mapping):
