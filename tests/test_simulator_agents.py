@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from connectmetrics import catalogue
 from connectmetrics.simulator import SimulatedCentre
-from tests.test_simulator import DAY0, MORNING, Clock, error_of
+from tests.test_simulator import DAY0, MORNING, Clock, error_of, run_python
 
 IID = catalogue.SIMULATED_INSTANCE_ID
 UNKNOWN = "4d3c2b1a-0000-4000-8000-00000000beef"
@@ -637,3 +637,77 @@ def test_a_centre_of_5000_agents() -> None:
     assert len(page["UserDataList"]) == 100 < page["ApproximateTotalCount"]
     with pytest.raises(ValueError, match="agents"):
         SimulatedCentre(7, agents=5001)
+
+
+# -- the same floor and day in every process --------------------------------------------
+
+OTHER_PROCESS = """
+import json, sys
+from connectmetrics.catalogue import SIMULATED_INSTANCE_ID as IID
+from connectmetrics.simulator import SimulatedCentre
+centre = SimulatedCentre(int(sys.argv[1]), agents=300, clock=lambda: float(sys.argv[2]))
+client = centre.client()
+profiles = [p.id for p in centre.topology.profiles]
+users = client.get_current_user_data(
+    InstanceId=IID, Filters={"RoutingProfiles": profiles}, MaxResults=20
+)
+today = client.get_metric_data_v2(
+    ResourceArn=centre.topology.instance_arn,
+    StartTime=float(sys.argv[2]) - 6 * 3600,
+    EndTime=float(sys.argv[2]),
+    Interval={"IntervalPeriod": "HOUR"},
+    Filters=[{"FilterKey": "ROUTING_PROFILE", "FilterValues": profiles}],
+    Groupings=["AGENT"],
+    Metrics=[{"Name": "CONTACTS_HANDLED"}, {"Name": "AVG_HANDLE_TIME"}],
+    MaxResults=30,
+)
+for answer in (users, today):
+    answer.pop("ResponseMetadata")
+print(json.dumps({"users": users, "today": today}, default=str, sort_keys=True))
+"""
+
+
+def test_another_process_sees_the_same_floor_and_day_and_its_tokens_work_here() -> None:
+    seen = json.loads(run_python(OTHER_PROCESS, "7", str(MORNING)))
+    centre = SimulatedCentre(7, agents=300, clock=Clock(MORNING + 20))
+    client = centre.client()
+    profiles = [p.id for p in centre.topology.profiles]
+    # Its NextTokens carry its moment: the next pages here show that moment.
+    users = client.get_current_user_data(
+        InstanceId=IID,
+        Filters={"RoutingProfiles": profiles},
+        NextToken=seen["users"]["NextToken"],
+        MaxResults=20,
+    )
+    here = SimulatedCentre(7, agents=300, clock=Clock(MORNING)).client()
+    first = here.get_current_user_data(
+        InstanceId=IID, Filters={"RoutingProfiles": profiles}, MaxResults=40
+    )
+    assert [u["User"]["Id"] for u in first["UserDataList"]] == [
+        u["User"]["Id"] for u in seen["users"]["UserDataList"] + users["UserDataList"]
+    ]
+    assert (
+        json.loads(json.dumps(first["UserDataList"][:20], default=str))
+        == (seen["users"]["UserDataList"])
+    )
+    request = {
+        "ResourceArn": centre.topology.instance_arn,
+        "StartTime": MORNING - 6 * 3600,
+        "EndTime": MORNING,
+        "Interval": {"IntervalPeriod": "HOUR"},
+        "Filters": [{"FilterKey": "ROUTING_PROFILE", "FilterValues": profiles}],
+        "Groupings": ["AGENT"],
+        "Metrics": [{"Name": "CONTACTS_HANDLED"}, {"Name": "AVG_HANDLE_TIME"}],
+    }
+
+    def rows(client: BaseClient, token: str | None = None) -> list[Any]:
+        found, answer = [], {"NextToken": token} if token else {}
+        while True:
+            answer = client.get_metric_data_v2(**request, **answer, MaxResults=30)
+            found += answer["MetricResults"]
+            if "NextToken" not in answer:
+                return json.loads(json.dumps(found, default=str))
+            answer = {"NextToken": answer["NextToken"]}
+
+    rest = rows(client, seen["today"]["NextToken"])
+    assert rows(here) == seen["today"]["MetricResults"] + rest

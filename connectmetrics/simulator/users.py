@@ -41,11 +41,6 @@ def _phone_config() -> dict[str, Any]:
 
 def search_users(topology: Topology, body: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every user the SearchCriteria match (all of them without criteria)."""
-    only_keys(
-        body,
-        ("InstanceId", "NextToken", "MaxResults", "SearchFilter", "SearchCriteria"),
-        "Request",
-    )
     if body.get("SearchFilter") is not None:
         raise ApiError(
             rules.INVALID_PARAMETER,
