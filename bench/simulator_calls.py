@@ -95,6 +95,11 @@ def current_metrics(calls: int) -> None:
             measure(calls, clock, call),
         )
 
+        def answer(centre: SimulatedCentre = centre, request: dict[str, Any] = request) -> None:
+            centre.get_current_metric_data(SIMULATED_INSTANCE_ID, request)
+
+        report("  of which the centre's answer", measure(calls, clock, answer))
+
 
 def user_data(calls: int) -> None:
     for agents in (300, 5000):
