@@ -143,14 +143,14 @@ def is_open(queue: QueueInfo, t: float) -> bool:
 
 def snapshot(topology: Topology, t: float) -> Snapshot:
     seed = topology.seed
-    agents = tuple(now for agent in topology.agents if (now := _agent_now(topology, agent, t)))
+    agents = tuple(now for agent in topology.agents if (now := agent_now(topology, agent, t)))
     waiting: list[Contact] = []
     scheduled: list[Contact] = []
     for queue in topology.queues:
         for channel in queue.channels:
             waiting.extend(
                 c
-                for c in _recent(seed, queue, channel, t, MAX_WAIT, _arrivals)
+                for c in _recent(seed, queue, channel, t, MAX_WAIT, arrivals)
                 if c.start <= t < c.end
             )
         if Channel.VOICE in queue.channels:
@@ -174,14 +174,10 @@ def _recent(
         yield from draw(seed, queue, channel, bucket)
 
 
-def arrivals(seed: int, queue: QueueInfo, channel: Channel, bucket: int) -> tuple[Contact, ...]:
-    """The contacts that arrive in one queue and channel in one five-minute bucket."""
-    return _arrivals(seed, queue, channel, bucket)
-
-
 # Room for three days of 20 queues' contacts (today's metrics read the whole day).
 @lru_cache(maxsize=32_768)
-def _arrivals(seed: int, queue: QueueInfo, channel: Channel, bucket: int) -> tuple[Contact, ...]:
+def arrivals(seed: int, queue: QueueInfo, channel: Channel, bucket: int) -> tuple[Contact, ...]:
+    """The contacts that arrive in one queue and channel in one five-minute bucket."""
     start = bucket * BUCKET
     if not is_open(queue, start):
         return ()
@@ -237,8 +233,9 @@ def _subtype(draw: float, channel: Channel) -> str | None:
     return None
 
 
-def _agent_now(topology: Topology, agent: AgentInfo, t: float) -> AgentNow | None:
-    if not _logged_in(topology.seed, agent, t):
+def agent_now(topology: Topology, agent: AgentInfo, t: float) -> AgentNow | None:
+    """The agent's state and status at t, or None when not logged in."""
+    if not logged_in(topology.seed, agent, t):
         return None
     block = floor(t / BLOCK)
     segments = _segments(topology.seed, agent.id, block)
@@ -252,11 +249,6 @@ def _agent_now(topology: Topology, agent: AgentInfo, t: float) -> AgentNow | Non
         return AgentNow(agent, state, customs[int(status_draw * len(customs))])
     # Agents on or after a contact, or in error, are still in the Available status.
     return AgentNow(agent, state, topology.available)
-
-
-def agent_now(topology: Topology, agent: AgentInfo, t: float) -> AgentNow | None:
-    """The agent's state and status at t, or None when not logged in."""
-    return _agent_now(topology, agent, t)
 
 
 def timeline(seed: int, agent_id: str, t: float) -> tuple[tuple[Segment, ...], int]:
@@ -289,10 +281,6 @@ def login_time(agent: AgentInfo, t: float) -> float:
 
 def logged_in(seed: int, agent: AgentInfo, t: float) -> bool:
     """Whether the agent is logged in at t (on shift and not absent that day)."""
-    return _logged_in(seed, agent, t)
-
-
-def _logged_in(seed: int, agent: AgentInfo, t: float) -> bool:
     start, end = agent.shift
     # Measure from the start of the shift, so a night shift is one "day".
     since_start = (t - start * 3600.0) % DAY
