@@ -317,6 +317,18 @@ def test_hour_intervals_follow_a_half_hour_time_zone(
     assert len(rows) == 7
 
 
+def test_weeks_start_on_monday_and_half_hours_on_the_half_hour(
+    centre: SimulatedCentre, client: BaseClient
+) -> None:
+    start = AFTERNOON - 10 * 86_400  # Saturday 20 December, 15:30
+    weeks = metric_data(client, centre, start, AFTERNOON, period="WEEK", zone="Europe/London")
+    edges = [w["MetricInterval"]["StartTime"].astimezone(LONDON) for w in weeks]
+    assert edges[0].timestamp() == start
+    assert [(e.day, e.weekday(), e.hour) for e in edges[1:]] == [(22, 0, 0), (29, 0, 0)]
+    halves = metric_data(client, centre, AFTERNOON - 2 * 3600 - 600, AFTERNOON, period="THIRTY_MIN")
+    assert [h["MetricInterval"]["StartTime"].minute for h in halves] == [20, 30, 0, 30, 0]
+
+
 # -- groupings, filters and null values ------------------------------------------------
 
 
