@@ -628,6 +628,31 @@ def test_agent_statuses_and_hierarchy_groups(centre: SimulatedCentre, client: Ba
         assert by_id[user["HierarchyPath"]["LevelTwo"]["Id"]].startswith(site)
 
 
+def test_agents_whose_routing_profile_serves_no_queue_make_outbound_calls() -> None:
+    clock = Clock(DAY0)
+    centre = SimulatedCentre(7, queues=2, routing_profiles=5, agents=200, clock=clock)
+    client = centre.client()
+    idle = [p.id for p in centre.topology.profiles if not p.pairs]
+    assert idle
+    seen: Counter[str] = Counter()
+    for hour in (9, 11, 15):
+        clock.now = DAY0 + hour * 3600
+        users = all_user_data(client, Filters={"RoutingProfiles": idle})
+        summary = client.get_current_metric_data(
+            InstanceId=IID,
+            Filters={"RoutingProfiles": idle},
+            CurrentMetrics=[{"Name": "AGENTS_ON_CONTACT", "Unit": "COUNT"}],
+        )
+        on_contact = [u for u in users if activity(u) == "on contact"]
+        # Agents whose profile serves no queue land in no row of GetCurrentMetricData.
+        assert summary["MetricResults"] == []
+        for user in on_contact:
+            assert [c["InitiationMethod"] for c in user["Contacts"]] == ["OUTBOUND"]
+            assert "Queue" not in user["Contacts"][0]
+        seen.update(activity(u) for u in users)
+    assert seen["on contact"] > 0
+
+
 def test_a_centre_of_5000_agents() -> None:
     centre = SimulatedCentre(7, agents=5000, clock=Clock(MORNING))
     client = centre.client()

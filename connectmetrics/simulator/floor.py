@@ -36,6 +36,7 @@ ON_HOLD = "CONNECTED_ONHOLD"
 ENDED = "ENDED"
 # How often each channel is the one an agent is busy on, among those their profile serves.
 _CHANNEL_SHARE = {Channel.VOICE: 0.6, Channel.CHAT: 0.3, Channel.TASK: 0.1}
+_VOICE_METHODS = (("INBOUND", 0.8), ("CALLBACK", 0.1), ("TRANSFER", 0.1))
 _HOLD_SHARE = 0.25  # voice calls put on hold for part of the call
 FAILED_STATES = (("MISSED", 0.7), ("REJECTED", 0.15), ("ERROR", 0.15))
 _OPENING_CONTACT_AGE = 240.0  # how long ago a contact began when a block opens on it
@@ -50,7 +51,7 @@ class AgentContact:
     state: str
     state_start: float
     connected_at: float | None
-    queue: QueueInfo
+    queue: QueueInfo | None  # None for an outbound call
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def detail(topology: Topology, now: AgentNow, t: float) -> AgentDetail:
     ):
         # The agent chose a break while busy: Connect shows it as NextStatus.
         next_status = custom_status(topology, following)
-    channels = sorted({channel for _, channel in agent.profile.pairs})
+    channels = sorted({channel for _, channel in agent.profile.pairs}) or [Channel.VOICE]
     concurrency = dict(agent.profile.concurrency)
     max_slots = {channel: concurrency.get(channel, 1) for channel in channels}
     active = {channel: 0 for channel in channels}
@@ -176,7 +177,7 @@ def _contacts(
             AgentContact(
                 rng.stable_uuid(topology.seed, "contact", now.agent.id, segment.start),
                 channel,
-                "INBOUND" if channel is not Channel.TASK else "API",
+                "OUTBOUND" if queue is None else "API" if channel is Channel.TASK else "INBOUND",
                 state,
                 segment.start,
                 None,
@@ -196,7 +197,7 @@ def _on_contact(
     method_draw, hold_draw, hold_at, count_draw = (draw.random() for _ in range(4))
     contact_id = rng.stable_uuid(topology.seed, "contact", now.agent.id, segment.start)
     if channel is Channel.VOICE:
-        method = "INBOUND" if method_draw < 0.8 else "CALLBACK" if method_draw < 0.9 else "TRANSFER"
+        method = "OUTBOUND" if queue is None else _pick(_VOICE_METHODS, method_draw)
         hold_start = segment.start + length * (0.3 + 0.4 * hold_at)
         on_hold = hold_draw < _HOLD_SHARE and hold_start <= t < hold_start + length * 0.2
         # On hold, the contact keeps the StateStartTimestamp of its connection.
@@ -238,8 +239,12 @@ def _on_contact(
 
 def _channel_and_queue(
     topology: Topology, now: AgentNow, channel_draw: float, queue_draw: float
-) -> tuple[Channel, QueueInfo]:
+) -> tuple[Channel, QueueInfo | None]:
+    """The channel and queue of a contact; an outbound call, with no queue, for an agent
+    whose routing profile serves no queue."""
     pairs = sorted(now.agent.profile.pairs)
+    if not pairs:
+        return Channel.VOICE, None
     channels = sorted({channel for _, channel in pairs})
     total = sum(_CHANNEL_SHARE[c] for c in channels)
     channel = _pick(tuple((c, _CHANNEL_SHARE[c] / total) for c in channels), channel_draw)

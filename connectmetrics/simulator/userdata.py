@@ -175,7 +175,11 @@ def user_data(topology: Topology, now: AgentNow, t: float) -> dict[str, Any]:
                     if contact.connected_at is not None
                     else {}
                 ),
-                "Queue": {"Id": contact.queue.id, "Arn": contact.queue.arn},
+                **(
+                    {"Queue": {"Id": contact.queue.id, "Arn": contact.queue.arn}}
+                    if contact.queue is not None
+                    else {}
+                ),
             }
             for contact in row.contacts
         ],
