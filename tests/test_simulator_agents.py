@@ -569,6 +569,19 @@ def test_search_users_criteria(centre: SimulatedCentre, client: BaseClient) -> N
             ),
             "InvalidRequestException",
         ),
+        (
+            lambda c: c.search_users(
+                InstanceId=IID,
+                SearchCriteria={
+                    "StringCondition": {
+                        "FieldName": ["username"],
+                        "Value": "a",
+                        "ComparisonType": "EXACT",
+                    }
+                },
+            ),
+            "InvalidParameterException",
+        ),
         (lambda c: c.search_users(InstanceId=UNKNOWN), "ResourceNotFoundException"),
         (lambda c: c.describe_user(InstanceId=IID, UserId=UNKNOWN), "ResourceNotFoundException"),
         (lambda c: c.describe_user(InstanceId=IID, UserId="someone"), "InvalidParameterException"),
@@ -736,3 +749,97 @@ def test_another_process_sees_the_same_floor_and_day_and_its_tokens_work_here() 
 
     rest = rows(client, seen["today"]["NextToken"])
     assert rows(here) == seen["today"]["MetricResults"] + rest
+
+
+# -- any JSON at all ------------------------------------------------------------------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def shaped(template: Any) -> st.SearchStrategy[Any]:
+    """Bodies shaped like a valid one, any part of which may be missing or any JSON."""
+    if isinstance(template, dict):
+        return st.fixed_dictionaries(
+            {}, optional={k: shaped(v) | JSON for k, v in template.items()}
+        )
+    if isinstance(template, list):
+        return st.lists(shaped(template[0]) | JSON, max_size=3)
+    return st.just(template) | JSON
+
+
+FUZZ_CENTRE = SimulatedCentre(7, agents=50, clock=Clock(MORNING))
+FUZZ_CLIENT = FUZZ_CENTRE.client(
+    config=Config(parameter_validation=False, retries={"total_max_attempts": 1})
+)
+_QUEUE = FUZZ_CENTRE.topology.queues[0].id
+TEMPLATES = {
+    "GetCurrentUserData": {
+        "Filters": {"Queues": [_QUEUE], "ContactFilter": {"ContactStates": ["ENDED"]}},
+        "MaxResults": 10,
+    },
+    "GetMetricDataV2": {
+        "ResourceArn": FUZZ_CENTRE.topology.instance_arn,
+        "StartTime": MORNING - 3600,
+        "EndTime": MORNING,
+        "Interval": {"IntervalPeriod": "HOUR", "TimeZone": "UTC"},
+        "Filters": [{"FilterKey": "QUEUE", "FilterValues": [_QUEUE]}],
+        "Groupings": ["QUEUE"],
+        "Metrics": [
+            {"Name": "SERVICE_LEVEL", "Threshold": [{"Comparison": "LT", "ThresholdValue": 20}]}
+        ],
+        "MaxResults": 10,
+    },
+    "SearchUsers": {
+        "InstanceId": IID,
+        "SearchCriteria": {
+            "OrConditions": [
+                {
+                    "StringCondition": {
+                        "FieldName": "username",
+                        "Value": "a",
+                        "ComparisonType": "CONTAINS",
+                    }
+                },
+                {
+                    "HierarchyGroupCondition": {
+                        "Value": FUZZ_CENTRE.topology.hierarchy_groups[0].id,
+                        "HierarchyGroupMatchType": "EXACT",
+                    }
+                },
+            ]
+        },
+        "MaxResults": 10,
+    },
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), operation=st.sampled_from(sorted(TEMPLATES)))
+def test_any_json_body_gets_an_answer_or_a_clear_error(data: st.DataObject, operation: str) -> None:
+    """Whatever the body, the centre answers or refuses with a 4xx error: never a crash."""
+    body = data.draw(shaped(TEMPLATES[operation]) | JSON)
+
+    def replace(request: AWSRequest, **_: Any) -> None:
+        request.data = json.dumps(body).encode()
+
+    event = f"before-sign.connect.{operation}"
+    FUZZ_CLIENT.meta.events.register(event, replace, unique_id="fuzz")
+    calls = {
+        "GetCurrentUserData": lambda: FUZZ_CLIENT.get_current_user_data(InstanceId=IID, Filters={}),
+        "GetMetricDataV2": lambda: FUZZ_CLIENT.get_metric_data_v2(
+            ResourceArn="x", StartTime=0, EndTime=0, Filters=[], Metrics=[]
+        ),
+        "SearchUsers": lambda: FUZZ_CLIENT.search_users(InstanceId=IID),
+    }
+    try:
+        calls[operation]()
+    except ClientError as error:
+        assert error.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 404)
+    finally:
+        FUZZ_CLIENT.meta.events.unregister(event, unique_id="fuzz")

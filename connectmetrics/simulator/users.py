@@ -110,7 +110,7 @@ def _string_condition(condition: object, field: str) -> Matcher:
         condition.get("Value"),
         condition.get("ComparisonType"),
     )
-    if name not in _SEARCH_FIELDS:
+    if not isinstance(name, str) or name not in _SEARCH_FIELDS:
         raise ApiError(
             rules.INVALID_PARAMETER,
             f"{field}.FieldName: one of {', '.join(_SEARCH_FIELDS)}; got {name!r}",
