@@ -1,9 +1,10 @@
 """A simulated Amazon Connect contact centre, answering as the Connect API does.
 
 ``SimulatedCentre`` ties the pieces together: the fixed topology, the activity
-at any moment, the answers to GetCurrentMetricData, ListQueues and
-ListRoutingProfiles (validated with ``connectmetrics.rules``, the project's one
-set of rules), the faults control, and boto3 clients bound to it.
+at any moment, the answers to GetCurrentMetricData (validated with
+``connectmetrics.rules``, the project's one set of rules), GetCurrentUserData,
+GetMetricDataV2, the list and directory calls, their paging, the faults
+control, and boto3 clients bound to it.
 """
 
 import os
