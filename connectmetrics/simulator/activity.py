@@ -19,6 +19,7 @@ Everything drawn is cached per bucket or block, so successive polls reuse most
 of the work.
 """
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -41,6 +42,8 @@ _PEAK_RATE = {Channel.VOICE: 1.2 / 60, Channel.CHAT: 0.6 / 60, Channel.TASK: 0.3
 _CALLBACK_RATE = 0.04 / 60  # callbacks requested per second at the peak, per voice queue
 # Mean patience before abandoning; tasks never abandon.
 _PATIENCE = {Channel.VOICE: 240.0, Channel.CHAT: 420.0}
+# Mean seconds an answered contact spends with an agent, after contact work included.
+HANDLE_SECONDS = {Channel.VOICE: 300.0, Channel.CHAT: 420.0, Channel.TASK: 600.0}
 _SUBTYPES = {
     Channel.VOICE: (("connect:Telephony", 0.9), ("connect:WebRTC", 0.1)),
     Channel.CHAT: (("connect:Chat", 0.8), ("connect:SMS", 0.2)),
@@ -80,13 +83,30 @@ _ABSENCE_SHARE = 0.08  # agents off on a given day
 
 @dataclass(frozen=True)
 class Contact:
-    """A contact counted from ``start`` until ``end`` (waiting, or a callback due)."""
+    """A contact counted from ``start`` until ``end`` (waiting, or a callback due).
+
+    A contact that waited in queue left it at ``end`` either abandoned or
+    answered; an answered one then spent ``handle`` seconds with an agent
+    (talk, hold and after contact work).
+    """
 
     queue_id: str
     channel: Channel
     subtype: str | None
     start: float
     end: float
+    abandoned: bool = False
+    handle: float = 0.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of one agent's time in one state."""
+
+    start: float
+    end: float
+    state: AgentState
+    status_draw: float  # picks the custom status of a non-productive segment
 
 
 @dataclass(frozen=True)
@@ -123,14 +143,14 @@ def is_open(queue: QueueInfo, t: float) -> bool:
 
 def snapshot(topology: Topology, t: float) -> Snapshot:
     seed = topology.seed
-    agents = tuple(now for agent in topology.agents if (now := _agent_now(topology, agent, t)))
+    agents = tuple(now for agent in topology.agents if (now := agent_now(topology, agent, t)))
     waiting: list[Contact] = []
     scheduled: list[Contact] = []
     for queue in topology.queues:
         for channel in queue.channels:
             waiting.extend(
                 c
-                for c in _recent(seed, queue, channel, t, MAX_WAIT, _arrivals)
+                for c in _recent(seed, queue, channel, t, MAX_WAIT, arrivals)
                 if c.start <= t < c.end
             )
         if Channel.VOICE in queue.channels:
@@ -154,33 +174,40 @@ def _recent(
         yield from draw(seed, queue, channel, bucket)
 
 
-@lru_cache(maxsize=16_384)
-def _arrivals(seed: int, queue: QueueInfo, channel: Channel, bucket: int) -> tuple[Contact, ...]:
+# Room for three days of 20 queues' contacts (today's metrics read the whole day).
+@lru_cache(maxsize=32_768)
+def arrivals(seed: int, queue: QueueInfo, channel: Channel, bucket: int) -> tuple[Contact, ...]:
+    """The contacts that arrive in one queue and channel in one five-minute bucket."""
     start = bucket * BUCKET
     if not is_open(queue, start):
         return ()
     draw = rng.stream(seed, "arrivals", queue.id, channel, bucket)
     busy = load(start + BUCKET / 2)
     count = rng.poisson(draw, _PEAK_RATE[channel] * queue.weight * busy * BUCKET)
-    contacts = []
+    drawn = []
     for _ in range(count):
         arrival = start + draw.random() * BUCKET
         # Busier moments mean longer waits.
         answer_after = rng.exponential(draw, 15.0 + 150.0 * busy)
         patience = _PATIENCE.get(channel)
-        waited = (
-            answer_after if patience is None else min(answer_after, rng.exponential(draw, patience))
+        gave_up = None if patience is None else rng.exponential(draw, patience)
+        abandoned = gave_up is not None and gave_up < answer_after
+        waited = gave_up if gave_up is not None and abandoned else answer_after
+        drawn.append((arrival, min(waited, MAX_WAIT), abandoned, _subtype(draw.random(), channel)))
+    # Handle times are drawn after everything else, so adding them left every
+    # other draw (and so the current metrics) as it was.
+    return tuple(
+        Contact(
+            queue.id,
+            channel,
+            subtype,
+            arrival,
+            arrival + waited,
+            abandoned,
+            0.0 if abandoned else 20.0 + rng.exponential(draw, HANDLE_SECONDS[channel] - 20.0),
         )
-        contacts.append(
-            Contact(
-                queue.id,
-                channel,
-                _subtype(draw.random(), channel),
-                arrival,
-                arrival + min(waited, MAX_WAIT),
-            )
-        )
-    return tuple(contacts)
+        for arrival, waited, abandoned, subtype in drawn
+    )
 
 
 @lru_cache(maxsize=16_384)
@@ -206,8 +233,9 @@ def _subtype(draw: float, channel: Channel) -> str | None:
     return None
 
 
-def _agent_now(topology: Topology, agent: AgentInfo, t: float) -> AgentNow | None:
-    if not _logged_in(topology.seed, agent, t):
+def agent_now(topology: Topology, agent: AgentInfo, t: float) -> AgentNow | None:
+    """The agent's state and status at t, or None when not logged in."""
+    if not logged_in(topology.seed, agent, t):
         return None
     block = floor(t / BLOCK)
     segments = _segments(topology.seed, agent.id, block)
@@ -223,18 +251,52 @@ def _agent_now(topology: Topology, agent: AgentInfo, t: float) -> AgentNow | Non
     return AgentNow(agent, state, topology.available)
 
 
-def _logged_in(seed: int, agent: AgentInfo, t: float) -> bool:
+def timeline(seed: int, agent_id: str, t: float) -> tuple[tuple[Segment, ...], int]:
+    """The agent's segments from the block before t's to the block after, and which holds t.
+
+    Whether the agent is logged in is not considered: see ``login_time``.
+    """
+    segments, starts = _timeline(seed, agent_id, floor(t / BLOCK))
+    return segments, bisect_right(starts, t) - 1
+
+
+@lru_cache(maxsize=8_192)
+def _timeline(
+    seed: int, agent_id: str, block: int
+) -> tuple[tuple[Segment, ...], tuple[float, ...]]:
+    raw = [s for b in (block - 1, block, block + 1) for s in _segments(seed, agent_id, b)]
+    ends = [start for start, _, _ in raw[1:]] + [(block + 2) * BLOCK]
+    segments = tuple(
+        Segment(start, end, state, status_draw)
+        for (start, state, status_draw), end in zip(raw, ends, strict=True)
+    )
+    return segments, tuple(segment.start for segment in segments)
+
+
+def login_time(agent: AgentInfo, t: float) -> float:
+    """When the agent's current (or latest) shift began."""
+    start = agent.shift[0] * 3600.0
+    return t - (t - start) % DAY
+
+
+def logged_in(seed: int, agent: AgentInfo, t: float) -> bool:
+    """Whether the agent is logged in at t (on shift and not absent that day)."""
     start, end = agent.shift
     # Measure from the start of the shift, so a night shift is one "day".
     since_start = (t - start * 3600.0) % DAY
     length = ((end - start) % 24) * 3600.0
     if since_start >= length:
         return False
-    day = floor((t - start * 3600.0) / DAY)
-    return rng.unit(seed, "absent", agent.id, day) >= _ABSENCE_SHARE
+    return not _absent(seed, agent.id, floor((t - start * 3600.0) / DAY))
 
 
-@lru_cache(maxsize=16_384)
+@lru_cache(maxsize=32_768)
+def _absent(seed: int, agent_id: str, day: int) -> bool:
+    return rng.unit(seed, "absent", agent_id, day) < _ABSENCE_SHARE
+
+
+# Room for three blocks (see ``timeline``) of 5,000 agents and more.
+@lru_cache(maxsize=32_768)
 def _segments(seed: int, agent_id: str, block: int) -> tuple[tuple[float, AgentState, float], ...]:
     """(start, state, a draw in [0, 1) that picks the custom status) for one agent and block."""
     draw = rng.stream(seed, "agent-states", agent_id, block)

@@ -20,15 +20,18 @@ from math import floor
 from typing import Any
 
 from connectmetrics.catalogue import Channel, Grouping, SortOrder
-from connectmetrics.simulator.activity import AgentNow, AgentState, Contact, Snapshot
-from connectmetrics.simulator.topology import ProfileInfo, Topology
+from connectmetrics.simulator.activity import (
+    HANDLE_SECONDS,
+    AgentState,
+    Contact,
+    Snapshot,
+)
+from connectmetrics.simulator.topology import ProfileInfo, StatusInfo, Topology
 
 _AGENT_ONLY = frozenset({Grouping.AGENT_STATUS})
 _CONTACT_ONLY = frozenset(
     {Grouping.SUBTYPE, Grouping.VALIDATION_TEST_TYPE, Grouping.ROUTING_STEP_EXPRESSION}
 )
-# Average handle time per channel, for ESTIMATED_WAIT_TIME.
-_HANDLE_SECONDS = {Channel.VOICE: 300.0, Channel.CHAT: 420.0, Channel.TASK: 600.0}
 
 
 @dataclass
@@ -71,11 +74,10 @@ class _Scope:
         # (queue, channel) pairs the profiles serve.
         self.pairs = None if wanted is None else {pair for p in self.profiles for pair in p.pairs}
 
-    def agent_pairs(self, now: AgentNow) -> list[tuple[str, Channel]]:
-        profile = now.agent.profile
+    def agent_pairs(self, profile: ProfileInfo, status: StatusInfo) -> list[tuple[str, Channel]]:
         if profile not in self.profiles:
             return []
-        if self.statuses is not None and not {now.status.id, now.status.arn} & self.statuses:
+        if self.statuses is not None and not {status.id, status.arn} & self.statuses:
             return []
         return [
             (queue, channel)
@@ -102,8 +104,21 @@ def compute_rows(topology: Topology, snap: Snapshot, canonical: Mapping[str, Any
     tallies: dict[tuple[str, ...], _Tally] = {}
 
     if not _CONTACT_ONLY.intersection(groupings):
-        for now in snap.agents:
-            _tally_agent(tallies, groupings, now, scope.agent_pairs(now))
+        # Agents in the same routing profile, state and status count alike: count
+        # each such group once (a centre of thousands has a few dozen groups).
+        alike = Counter((now.agent.profile.id, now.state, now.status.id) for now in snap.agents)
+        statuses = {status.id: status for status in topology.statuses}
+        for (profile_id, state, status_id), count in alike.items():
+            profile, status = topology.profile_by_id[profile_id], statuses[status_id]
+            _tally_agents(
+                tallies,
+                groupings,
+                profile,
+                state,
+                status,
+                scope.agent_pairs(profile, status),
+                count,
+            )
     if not _AGENT_ONLY.intersection(groupings):
         for contacts, waiting in ((snap.waiting, True), (snap.scheduled, False)):
             for contact in contacts:
@@ -139,34 +154,40 @@ def compute_rows(topology: Topology, snap: Snapshot, canonical: Mapping[str, Any
     return sorted(rows, key=order)
 
 
-def _tally_agent(
+def _tally_agents(
     tallies: dict[tuple[str, ...], _Tally],
     groupings: list[str],
-    now: AgentNow,
+    profile: ProfileInfo,
+    state: AgentState,
+    status: StatusInfo,
     pairs: list[tuple[str, Channel]],
+    count: int,
 ) -> None:
+    """Count ``count`` agents of one routing profile, state and status."""
     # One agent counts once per row, however many of its pairs land there;
     # its free slots count once per channel of the row.
     channels_by_key: dict[tuple[str, ...], set[Channel]] = {}
     for queue, channel in pairs:
-        key = tuple(_agent_value(g, now, queue, channel) for g in groupings)
+        key = tuple(_agent_value(g, profile, status, queue, channel) for g in groupings)
         channels_by_key.setdefault(key, set()).add(channel)
-    concurrency = dict(now.agent.profile.concurrency)
+    concurrency = dict(profile.concurrency)
     for key, channels in channels_by_key.items():
         tally = tallies.setdefault(key, _Tally())
-        tally.states[now.state] += 1
-        if now.state is AgentState.AVAILABLE:
-            tally.free_slots += sum(concurrency.get(channel, 0) for channel in channels)
+        tally.states[state] += count
+        if state is AgentState.AVAILABLE:
+            tally.free_slots += count * sum(concurrency.get(channel, 0) for channel in channels)
 
 
-def _agent_value(grouping: str, now: AgentNow, queue: str, channel: Channel) -> str:
+def _agent_value(
+    grouping: str, profile: ProfileInfo, status: StatusInfo, queue: str, channel: Channel
+) -> str:
     if grouping == Grouping.QUEUE:
         return queue
     if grouping == Grouping.CHANNEL:
         return str(channel)
     if grouping == Grouping.ROUTING_PROFILE:
-        return now.agent.profile.id
-    return now.status.id  # AGENT_STATUS, the only other grouping agents have
+        return profile.id
+    return status.id  # AGENT_STATUS, the only other grouping agents have
 
 
 def _contact_keys(
@@ -226,7 +247,7 @@ def _values(
     if estimable and staffed:
         channel = Channel(key[1])
         values["ESTIMATED_WAIT_TIME"] = float(
-            round(tally.waiting * _HANDLE_SECONDS.get(channel, 300.0) / staffed)
+            round(tally.waiting * HANDLE_SECONDS.get(channel, 300.0) / staffed)
         )
     else:
         values["ESTIMATED_WAIT_TIME"] = None

@@ -1,9 +1,10 @@
 """A simulated Amazon Connect contact centre, answering as the Connect API does.
 
 ``SimulatedCentre`` ties the pieces together: the fixed topology, the activity
-at any moment, the answers to GetCurrentMetricData, ListQueues and
-ListRoutingProfiles (validated with ``connectmetrics.rules``, the project's one
-set of rules), the faults control, and boto3 clients bound to it.
+at any moment, the answers to GetCurrentMetricData (validated with
+``connectmetrics.rules``, the project's one set of rules), GetCurrentUserData,
+GetMetricDataV2, the list and directory calls, their paging, the faults
+control, and boto3 clients bound to it.
 """
 
 import os
@@ -17,7 +18,7 @@ import botocore.session
 from botocore.config import Config
 
 from connectmetrics import catalogue, rules
-from connectmetrics.simulator import activity
+from connectmetrics.simulator import activity, metric_data_request, userdata, users
 from connectmetrics.simulator.answer import compute_rows
 from connectmetrics.simulator.errors import ApiError
 from connectmetrics.simulator.faults import (
@@ -27,6 +28,11 @@ from connectmetrics.simulator.faults import (
     LoggedCall,
     RedisControl,
 )
+from connectmetrics.simulator.handlers import Handlers
+from connectmetrics.simulator.metric_data_answer import Row as MetricDataRow
+from connectmetrics.simulator.metric_data_answer import compute_rows as metric_data_rows
+from connectmetrics.simulator.metric_data_answer import dimensions
+from connectmetrics.simulator.references import max_results, only_keys
 from connectmetrics.simulator.tokens import Token, TokenCodec
 from connectmetrics.simulator.topology import Topology, build_topology
 from connectmetrics.simulator.wire import WireHandler
@@ -42,6 +48,9 @@ DEFAULT_ROUTING_PROFILES = 3
 _LIST_DEFAULT_RESULTS = 100
 _LIST_MAX_RESULTS = 1000
 _QUEUE_TYPES = ("STANDARD", "AGENT")
+# GetMetricDataV2 answers kept for their next pages (a page costs a slice, not a day).
+_KEPT_ANSWERS = 8
+_SEARCH_USERS_KEYS = ("InstanceId", "NextToken", "MaxResults", "SearchFilter", "SearchCriteria")
 # Limits on the size of a simulated centre, to keep one answer cheap.
 _MAX_QUEUES = 1000
 _MAX_AGENTS = 5000
@@ -138,11 +147,21 @@ class SimulatedCentre:
             self.faults = Faults() if faults is None else faults
             self.control = self.faults
         self._tokens = TokenCodec(f"{seed}:{instance}")
+        self._handlers = Handlers(self.topology)
+        self._metric_data_pages: dict[tuple[str, float], list[MetricDataRow]] = {}
+        self._metric_data_lock = threading.Lock()
         self.handler = WireHandler(
             {
                 "GetCurrentMetricData": self.get_current_metric_data,
                 "ListQueues": self.list_queues,
                 "ListRoutingProfiles": self.list_routing_profiles,
+                "GetCurrentUserData": self.get_current_user_data,
+                "GetMetricDataV2": self.get_metric_data_v2,
+                "SearchUsers": self.search_users,
+                "ListUsers": self.list_users,
+                "DescribeUser": self.describe_user,
+                "ListAgentStatuses": self.list_agent_statuses,
+                "ListUserHierarchyGroups": self.list_user_hierarchy_groups,
             },
             self.control,
         )
@@ -199,16 +218,7 @@ class SimulatedCentre:
         canonical = rules.canonical_request(request)
         key = rules.request_key(canonical)
         now = self.clock()
-        # A snapshot is taken to the millisecond, as AWS's timestamps are.
-        at, offset = round(now, 3), 0
-        if request.get("NextToken") is not None:
-            token = self._read_token(request["NextToken"], key)
-            if now - token.made >= catalogue.NEXT_TOKEN_TTL_SECONDS:
-                raise ApiError(
-                    "InvalidRequestException",
-                    f"NextToken: expired; a token lasts {catalogue.NEXT_TOKEN_TTL_SECONDS} seconds",
-                )
-            at, offset = token.snapshot, token.offset
+        at, offset = self._moment(request.get("NextToken"), key, now)
         rows = compute_rows(self.topology, activity.snapshot(self.topology, at), canonical)
         size = request.get("MaxResults") or catalogue.MAX_RESULTS
         metrics = [metric["Name"] for metric in request["CurrentMetrics"]]
@@ -233,6 +243,121 @@ class SimulatedCentre:
         if offset + size < len(rows):
             answer["NextToken"] = self._tokens.encode(Token(key, offset + size, at, now))
         return answer
+
+    def get_current_user_data(self, instance_ref: str, body: Any) -> dict[str, Any]:
+        self._check_instance(instance_ref)
+        request = userdata.parse(body)
+        now = self.clock()
+        at, offset = self._moment(body.get("NextToken"), request.key, now)
+        rows = userdata.answer_rows(self.topology, request, at)
+        page = rows[offset : offset + request.size]
+        answer: dict[str, Any] = {
+            "UserDataList": [userdata.user_data(self.topology, now, at) for now in page],
+            "ApproximateTotalCount": len(rows),
+        }
+        if offset + request.size < len(rows):
+            answer["NextToken"] = self._tokens.encode(
+                Token(request.key, offset + request.size, at, now)
+            )
+        return answer
+
+    def get_metric_data_v2(self, body: Any) -> dict[str, Any]:
+        now = self.clock()
+        request = metric_data_request.parse(body, now)
+        self._check_instance(request.instance_arn)
+        at, offset = self._moment(body.get("NextToken"), request.key, now)
+        rows = self._metric_data_rows(request, at)
+        page = rows[offset : offset + request.size]
+        answer: dict[str, Any] = {
+            "MetricResults": [
+                {
+                    "Dimensions": dimensions(self.topology, request.groupings, row.key),
+                    "MetricInterval": {
+                        "Interval": request.period,
+                        "StartTime": row.interval[0],
+                        "EndTime": row.interval[1],
+                    },
+                    "Collections": [
+                        {"Metric": metric.echo, "Value": value}
+                        for metric, value in zip(request.metrics, row.values, strict=True)
+                    ],
+                }
+                for row in page
+            ]
+        }
+        if offset + request.size < len(rows):
+            answer["NextToken"] = self._tokens.encode(
+                Token(request.key, offset + request.size, at, now)
+            )
+        return answer
+
+    def _metric_data_rows(
+        self, request: metric_data_request.MetricDataRequest, at: float
+    ) -> list[MetricDataRow]:
+        """The rows of one answer, kept for its next pages (which show the same moment)."""
+        key = (request.key, at)
+        with self._metric_data_lock:
+            rows = self._metric_data_pages.get(key)
+        if rows is None:
+            rows = metric_data_rows(self.topology, self._handlers, request, at)
+            with self._metric_data_lock:
+                if len(self._metric_data_pages) >= _KEPT_ANSWERS:
+                    self._metric_data_pages.pop(next(iter(self._metric_data_pages)))
+                self._metric_data_pages[key] = rows
+        return rows
+
+    def search_users(self, body: Any) -> dict[str, Any]:
+        if not isinstance(body, Mapping):
+            raise ApiError(rules.INVALID_REQUEST, "Request: must be a JSON object")
+        only_keys(body, _SEARCH_USERS_KEYS, "Request")
+        self._check_instance(body.get("InstanceId", ""))
+        found = users.search_users(self.topology, body)
+        size = max_results(
+            body.get("MaxResults"), default=_LIST_DEFAULT_RESULTS, maximum=users.SEARCH_MAX_RESULTS
+        )
+        key = "SearchUsers:" + rules.request_key({"SearchCriteria": body.get("SearchCriteria")})
+        offset = 0
+        if body.get("NextToken") is not None:
+            offset = self._read_token(str(body["NextToken"]), key).offset
+        answer: dict[str, Any] = {
+            "Users": found[offset : offset + size],
+            "ApproximateTotalCount": len(found),
+        }
+        if offset + size < len(found):
+            now = self.clock()
+            answer["NextToken"] = self._tokens.encode(Token(key, offset + size, now, now))
+        return answer
+
+    def list_users(self, instance_ref: str, query: Mapping[str, list[str]]) -> dict[str, Any]:
+        self._check_instance(instance_ref)
+        found = users.list_users(self.topology, self.region)
+        page, token = self._list_page(query, "ListUsers", len(found))
+        return {"UserSummaryList": found[page], **token}
+
+    def describe_user(
+        self, instance_ref: str, user_ref: str, query: Mapping[str, list[str]]
+    ) -> dict[str, Any]:
+        self._check_instance(instance_ref)
+        return users.describe_user(self.topology, self.region, user_ref)
+
+    def list_agent_statuses(
+        self, instance_ref: str, query: Mapping[str, list[str]]
+    ) -> dict[str, Any]:
+        self._check_instance(instance_ref)
+        types = query.get("AgentStatusTypes", [])
+        found = users.list_agent_statuses(self.topology, self.region, types)
+        page, token = self._list_page(
+            query, f"ListAgentStatuses:{','.join(sorted(set(types)))}", len(found)
+        )
+        return {"AgentStatusSummaryList": found[page], **token}
+
+    def list_user_hierarchy_groups(
+        self, instance_ref: str, query: Mapping[str, list[str]]
+    ) -> dict[str, Any]:
+        self._check_instance(instance_ref)
+        found = users.list_hierarchy_groups(self.topology, self.region)
+        page, token = self._list_page(query, "ListUserHierarchyGroups", len(found))
+        return {"UserHierarchyGroupSummaryList": found[page], **token}
 
     def list_queues(self, instance_ref: str, query: Mapping[str, list[str]]) -> dict[str, Any]:
         self._check_instance(instance_ref)
@@ -291,6 +416,19 @@ class SimulatedCentre:
             raise ApiError(violations[0].error, violations[0].message)
         if rules.parse_instance(instance_ref)[0] != self.instance_id:
             raise ApiError("ResourceNotFoundException", f"Instance {instance_ref} was not found.")
+
+    def _moment(self, text: object, key: str, now: float) -> tuple[float, int]:
+        """The snapshot moment and offset of a page: now, or those its NextToken carries."""
+        if text is None:
+            # A snapshot is taken to the millisecond, as AWS's timestamps are.
+            return round(now, 3), 0
+        token = self._read_token(str(text), key)
+        if now - token.made >= catalogue.NEXT_TOKEN_TTL_SECONDS:
+            raise ApiError(
+                "InvalidRequestException",
+                f"NextToken: expired; a token lasts {catalogue.NEXT_TOKEN_TTL_SECONDS} seconds",
+            )
+        return token.snapshot, token.offset
 
     def _read_token(self, text: str, key: str) -> Token:
         token = self._tokens.decode(text)

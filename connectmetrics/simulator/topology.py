@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from connectmetrics.catalogue import Channel
 from connectmetrics.simulator import rng
+from connectmetrics.simulator.people import HierarchyGroup, Person, build_people
 
 # The channels the simulated centre has contacts on. EMAIL is a valid filter
 # value but the centre has no email contacts or agents, like many real ones.
@@ -86,6 +87,8 @@ class AgentInfo:
     id: str
     profile: ProfileInfo
     shift: tuple[int, int]
+    arn: str = field(compare=False)
+    person: Person = field(compare=False)  # names and hierarchy group
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ class StatusInfo:
     id: str
     arn: str
     name: str
+    type: str = "CUSTOM"  # ROUTABLE, CUSTOM or OFFLINE, as ListAgentStatuses says
 
 
 @dataclass(frozen=True)
@@ -106,11 +110,16 @@ class Topology:
     agents: tuple[AgentInfo, ...]
     available: StatusInfo
     custom_statuses: tuple[StatusInfo, ...]  # non-productive statuses
+    offline: StatusInfo  # listed by ListAgentStatuses; nobody logged in is in it
+    hierarchy_groups: tuple[HierarchyGroup, ...]  # sites (level one), then teams (level two)
     queue_by_id: dict[str, QueueInfo] = field(compare=False, repr=False)
     profile_by_id: dict[str, ProfileInfo] = field(compare=False, repr=False)
+    agent_by_id: dict[str, AgentInfo] = field(compare=False, repr=False)
+    group_by_id: dict[str, HierarchyGroup] = field(compare=False, repr=False)
 
     @property
     def statuses(self) -> tuple[StatusInfo, ...]:
+        """The statuses a logged-in agent can be in."""
         return (self.available, *self.custom_statuses)
 
 
@@ -141,6 +150,7 @@ def build_topology(
         for index, name in enumerate(_names(queues, queue_names))
     ]
     profiles = _profiles(seed, routing_profiles, standard, instance_arn, modified)
+    groups, people = build_people(seed, agents, instance_arn, modified)
     agent_list: list[AgentInfo] = []
     agent_queues: list[QueueInfo] = []
     for index in range(agents):
@@ -148,7 +158,13 @@ def build_topology(
         night = rng.unit(seed, "night", index) < _NIGHT_SHARE
         profile = profiles[0] if night else profiles[index % len(profiles)]
         agent_list.append(
-            AgentInfo(agent_id, profile, NIGHT_SHIFT if night else _day_shift(seed, index))
+            AgentInfo(
+                agent_id,
+                profile,
+                NIGHT_SHIFT if night else _day_shift(seed, index),
+                arn=f"{instance_arn}/agent/{agent_id}",
+                person=people[index],
+            )
         )
         agent_queues.append(
             QueueInfo(
@@ -164,9 +180,9 @@ def build_topology(
         )
     all_queues = (*standard, *agent_queues)
 
-    def status(name: str) -> StatusInfo:
+    def status(name: str, type_: str = "CUSTOM") -> StatusInfo:
         status_id = rng.stable_uuid(seed, "status", name)
-        return StatusInfo(status_id, f"{instance_arn}/agent-state/{status_id}", name)
+        return StatusInfo(status_id, f"{instance_arn}/agent-state/{status_id}", name, type_)
 
     return Topology(
         seed=seed,
@@ -176,10 +192,14 @@ def build_topology(
         queues=all_queues,
         profiles=tuple(profiles),
         agents=tuple(agent_list),
-        available=status("Available"),
+        available=status("Available", "ROUTABLE"),
         custom_statuses=tuple(status(name) for name in _CUSTOM_STATUSES),
+        offline=status("Offline", "OFFLINE"),
+        hierarchy_groups=groups,
         queue_by_id={queue.id: queue for queue in all_queues},
         profile_by_id={profile.id: profile for profile in profiles},
+        agent_by_id={agent.id: agent for agent in agent_list},
+        group_by_id={group.id: group for group in groups},
     )
 
 

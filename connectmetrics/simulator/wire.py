@@ -7,6 +7,7 @@ the retry logic after (a 429 here is retried by "standard" retries).
 """
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -18,15 +19,27 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 from connectmetrics.simulator.errors import ApiError
 from connectmetrics.simulator.faults import Control
 
-# (method, first path segment) -> operation name; the second segment is the InstanceId.
-_ROUTES = {
-    ("POST", "metrics/current"): "GetCurrentMetricData",
-    ("GET", "queues-summary"): "ListQueues",
-    ("GET", "routing-profiles-summary"): "ListRoutingProfiles",
-}
+# (method, path pattern) -> operation name. The pattern's groups are the path
+# parameters (InstanceId, then UserId), passed to the operation before the
+# parameters of the body (POST) or query string (GET).
+_ROUTES = tuple(
+    (method, re.compile(pattern), name)
+    for method, pattern, name in (
+        ("POST", r"/metrics/current/([^/]*)", "GetCurrentMetricData"),
+        ("POST", r"/metrics/userdata/([^/]*)", "GetCurrentUserData"),
+        ("POST", r"/metrics/data", "GetMetricDataV2"),
+        ("GET", r"/queues-summary/([^/]*)", "ListQueues"),
+        ("GET", r"/routing-profiles-summary/([^/]*)", "ListRoutingProfiles"),
+        ("POST", r"/search-users", "SearchUsers"),
+        ("GET", r"/users-summary/([^/]*)", "ListUsers"),
+        ("GET", r"/users/([^/]*)/([^/]*)", "DescribeUser"),
+        ("GET", r"/agent-status/([^/]*)", "ListAgentStatuses"),
+        ("GET", r"/user-hierarchy-groups-summary/([^/]*)", "ListUserHierarchyGroups"),
+    )
+)
 
-# An operation's answer: (InstanceId as sent, parameters) -> JSON-ready dict.
-Operation = Callable[[str, Mapping[str, Any]], dict[str, Any]]
+# An operation's answer: (path parameters as sent..., parameters) -> JSON-ready dict.
+Operation = Callable[..., dict[str, Any]]
 
 
 class _Body:
@@ -79,22 +92,23 @@ class WireHandler:
         if fault is not None:
             raise fault
         parts = urlsplit(request.url)
-        # "/metrics/current/{InstanceId}": the last segment is the (quoted)
-        # InstanceId, possibly empty.
-        segments = [unquote(s) for s in parts.path.split("/")[1:]]
-        prefix, instance = "/".join(segments[:-1]), segments[-1]
-        route = _ROUTES.get((request.method or "", prefix))
-        if route is None:
+        for method, pattern, route in _ROUTES:
+            match = pattern.fullmatch(parts.path)
+            if method == request.method and match is not None and route in self._operations:
+                break
+        else:
             raise ApiError(
                 "NotImplemented",
                 f"The simulated contact centre does not implement {operation_name} "
                 f"({request.method} {parts.path}).",
             )
+        # Path parameters arrive quoted, and may be empty.
+        path = [unquote(value) for value in match.groups()]
         if request.method == "GET":
             params: Any = parse_qs(parts.query)
         else:
             params = _json_body(request.body)
-        return _response(request.url, 200, self._operations[route](instance, params), {})
+        return _response(request.url, 200, self._operations[route](*path, params), {})
 
 
 def _json_body(body: str | bytes | bytearray | IO[bytes] | IO[str] | None) -> Any:

@@ -114,7 +114,7 @@ class Command(BaseCommand):
                 access_mode=AccessMode.SIMULATED,
                 simulator_seed=7,
                 simulator_queues=20,
-                simulator_agents=60,
+                simulator_agents=300,
                 poll_interval=5,
             )
         return instance
