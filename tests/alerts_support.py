@@ -14,6 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bench.ports import free_port
+from connectmetrics.alerts import courier as courier_module
 from connectmetrics.alerts.models import AlertRule, Destination
 from connectmetrics.models import ConnectInstance, Queue, QueueFilter, Threshold
 
@@ -23,6 +24,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.monotonic)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -68,6 +70,18 @@ class Receiver:
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
         return server
+
+
+@pytest.fixture(autouse=True)
+def own_courier(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test gets its own embedded courier, stopped after it (its threads use the test's
+    database)."""
+    couriers: dict[bool, Any] = {}
+    monkeypatch.setattr(courier_module, "_couriers", couriers)
+    yield
+    for made in couriers.values():
+        if isinstance(made, courier_module.ThreadCourier):
+            made.stop()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
+from connectmetrics.alerts import courier as courier_module
 from connectmetrics.alerts import evaluator
 from connectmetrics.alerts.evaluator import evaluate
 from connectmetrics.alerts.models import (
@@ -16,6 +17,8 @@ from connectmetrics.alerts.models import (
     EventKind,
 )
 from tests.alerts_support import centre, feed, row, rule_on
+
+pytest_plugins = ["tests.alerts_support"]
 
 pytestmark = pytest.mark.django_db
 
@@ -190,7 +193,7 @@ def test_a_restart_carries_on_from_the_database() -> None:
     queue_filter, billing, _ = centre()
     rule_on(queue_filter, raise_after=60)
     feed(evaluate, queue_filter, START, [200] * 6, billing)
-    evaluator.courier.__globals__["_couriers"].clear()
+    courier_module._couriers.clear()  # a new process: no courier yet
     feed(evaluate, queue_filter, START + timedelta(seconds=60), [200] * 3, billing)
     assert kinds() == [EventKind.RAISED]
 

@@ -45,6 +45,7 @@ class CeleryCourier:
 class ThreadCourier:
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="alerts")
+        self._stopped = threading.Event()
         self._sweeper = threading.Thread(
             target=self._sweep_forever, name="alerts-sweep", daemon=True
         )
@@ -59,7 +60,14 @@ class ThreadCourier:
             else:
                 self._submit(delivery_id)
 
+    def stop(self) -> None:
+        """Stop sweeping and sending (what is left is sent by the next process's sweep)."""
+        self._stopped.set()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
     def _submit(self, delivery_id: int) -> None:
+        if self._stopped.is_set():
+            return
         self._executor.submit(self._deliver, delivery_id)
 
     def _deliver(self, delivery_id: int) -> None:
@@ -76,8 +84,7 @@ class ThreadCourier:
 
     def _sweep_forever(self) -> None:
         pruned_at = time.monotonic()
-        while True:
-            time.sleep(settings.ALERT_SWEEP_SECONDS)
+        while not self._stopped.wait(settings.ALERT_SWEEP_SECONDS):
             close_old_connections()
             try:
                 self.send(delivery.overdue())

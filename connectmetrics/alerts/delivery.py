@@ -112,7 +112,7 @@ def _failed(delivery: Delivery, reason: str) -> float | None:
         last_error=reason,
     )
     log.warning(
-        "alert to %r failed (attempt %d), next try in %.0f s: %s",
+        "alert to %r failed (attempt %d), next try in %.1f s: %s",
         delivery.destination.name,
         delivery.attempts,
         wait,
