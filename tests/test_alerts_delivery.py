@@ -3,8 +3,8 @@ docs/alerts.md shows), Slack, Teams, an SMTP server; failures are retried with b
 marked on the destination, and never slow a poll. Embedded mode's courier sends them."""
 
 import email
-import itertools
 import email.policy
+import itertools
 import json
 import re
 import threading
