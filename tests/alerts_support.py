@@ -73,9 +73,11 @@ class Receiver:
 
 
 @pytest.fixture(autouse=True)
-def own_courier(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Each test gets its own embedded courier, stopped after it (its threads use the test's
-    database)."""
+def own_courier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test gets its own embedded courier, stopped after it and before the test's
+    database is emptied (its threads use that database)."""
+    if request.node.get_closest_marker("django_db") is not None:
+        request.getfixturevalue("_django_db_helper")
     couriers: dict[bool, Any] = {}
     monkeypatch.setattr(courier_module, "_couriers", couriers)
     yield

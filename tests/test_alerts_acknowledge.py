@@ -3,11 +3,12 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.db.models import ProtectedError
 from django.test import Client
 from django.urls import reverse
 
 from connectmetrics.alerts.evaluator import evaluate
-from connectmetrics.alerts.models import Alert, AlertEvent, AlertStatus, EventKind
+from connectmetrics.alerts.models import Alert, AlertEvent, AlertStatus, Destination, EventKind
 from tests.alerts_support import centre, feed, rule_on
 
 pytest_plugins = ["tests.alerts_support"]
@@ -96,3 +97,35 @@ def test_the_admin_acknowledges_and_lists_the_history(
     assert history.status_code == 200 and "Acknowledged" in page and "Billing" in page
     assert admin_client.get(reverse("admin:alerts_destination_changelist")).status_code == 200
     assert admin_client.get(reverse("admin:alerts_alertrule_add")).status_code == 200
+
+
+def test_the_history_outlives_its_rule_and_a_rules_threshold_is_protected(
+    open_alert: Alert, admin_client: Client
+) -> None:
+    rule = open_alert.rule
+    threshold = rule.threshold
+    with pytest.raises(ProtectedError):
+        threshold.delete()
+    rule.delete()
+    entry = AlertEvent.objects.get()
+    assert (entry.kind, entry.rule_name, entry.row_label) == (
+        EventKind.RAISED,
+        rule.name,
+        "Billing",
+    )
+    page = admin_client.get(reverse("admin:alerts_alertevent_changelist")).content.decode()
+    assert rule.name in page and "Billing" in page
+
+
+def test_a_failing_destination_shows_why_in_the_admin(admin_client: Client) -> None:
+    Destination.objects.create(
+        name="Ops hook",
+        kind="webhook",
+        url="https://hooks.example/ops",
+        consecutive_failures=3,
+        failing_since=START,
+        last_error="hooks.example answered HTTP 503.",
+    )
+    page = admin_client.get(reverse("admin:alerts_destination_changelist")).content.decode()
+    assert "Failing since 2026-12-02 09:00:00 (3 attempts in a row): " in page
+    assert "hooks.example answered HTTP 503." in page

@@ -1,6 +1,7 @@
 """Alert rules, destinations, open alerts and the alert history in the admin."""
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -73,6 +74,7 @@ class AlertRuleAdmin(admin.ModelAdmin):
     ]
     list_filter = ["enabled", "level", "threshold__queue_filter"]
     filter_horizontal = ["destinations"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Alert)
@@ -117,11 +119,11 @@ class AlertAdmin(admin.ModelAdmin):
 
 @admin.register(AlertEvent)
 class AlertEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "kind", "rule", "row", "level", "value", "by", "held", "sent"]
-    list_filter = ["kind", "rule", "level", "held", "at"]
-    search_fields = ["alert__row_label", "rule__name"]
+    list_display = ["at", "kind", "rule_name", "row_label", "level", "value", "by", "held", "sent"]
+    list_filter = ["kind", "rule_name", "level", "held", "at"]
+    search_fields = ["row_label", "rule_name"]
     date_hierarchy = "at"
-    list_select_related = ["alert", "rule", "by"]
+    list_select_related = ["by"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: AlertEvent | None = None) -> list[str]:
         return [f.name for f in AlertEvent._meta.fields]
@@ -131,10 +133,6 @@ class AlertEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: AlertEvent | None = None) -> bool:
         return False
-
-    @admin.display(description="row")
-    def row(self, event: AlertEvent) -> str:
-        return event.alert.row_label
 
     @admin.display(description="sent to")
     def sent(self, event: AlertEvent) -> str:

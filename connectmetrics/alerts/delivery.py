@@ -71,6 +71,13 @@ def attempt(delivery_id: int) -> float | None:
         "event__rule__threshold__queue_filter__instance",
     ).get(pk=delivery_id)
     destination = delivery.destination
+    if delivery.event.alert is None or delivery.event.rule is None:
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.FAILED,
+            lease_until=None,
+            last_error="Its alert rule was deleted before it was sent.",
+        )
+        return None
     try:
         send(destination, delivery.event)
     except SendFailed as failure:

@@ -236,7 +236,15 @@ def _record(
 ) -> AlertEvent:
     """The history entry and, unless held, its deliveries: in the caller's transaction."""
     event = AlertEvent.objects.create(
-        alert=alert, rule=rule, kind=kind, at=at, level=alert.level, value=alert.value, held=held
+        alert=alert,
+        rule=rule,
+        rule_name=rule.name,
+        row_label=alert.row_label,
+        kind=kind,
+        at=at,
+        level=alert.level,
+        value=alert.value,
+        held=held,
     )
     if not held:
         _outbox(rule, event)

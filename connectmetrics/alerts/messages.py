@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from connectmetrics.alerts.models import AlertEvent, EventKind
+from connectmetrics.alerts.models import Alert, AlertEvent, AlertRule, EventKind
 from connectmetrics.catalogue import METRICS, Grouping
 
 SIGNATURE_HEADER = "X-Wallboard-Signature"
@@ -36,8 +36,15 @@ def _named(dimension: Any) -> dict[str, str] | None:
     return {"id": str(dimension.get("id", "")), "name": str(dimension.get("name", ""))}
 
 
+def _of(event: AlertEvent) -> tuple[Alert, AlertRule]:
+    """The event's alert and rule (a delivery whose rule was deleted is never sent)."""
+    if event.alert is None or event.rule is None:
+        raise ValueError(f"alert history entry {event.pk} has lost its rule")
+    return event.alert, event.rule
+
+
 def payload(event: AlertEvent) -> dict[str, Any]:
-    alert, rule = event.alert, event.rule
+    alert, rule = _of(event)
     threshold = rule.threshold
     dimensions = alert.row_dimensions
     metric = METRICS.get(threshold.metric)
@@ -77,21 +84,22 @@ def _value(value: float | None) -> str:
 
 def summary(event: AlertEvent) -> str:
     """One line: "Alert: Billing · Oldest contact: 212 (critical) since 14:03:22 UTC"."""
+    alert, rule = _of(event)
     body = payload(event)
-    since = event.alert.breached_since.astimezone(event.rule.zone())
+    since = alert.breached_since.astimezone(rule.zone())
     what = f"{body['row']['label']} · {body['metric']['label'] or body['metric']['name']}"
     if event.kind == EventKind.CLEARED:
-        return f"{_VERB[event.kind]}: {what} is back (rule {event.rule.name})"
+        return f"{_VERB[event.kind]}: {what} is back (rule {rule.name})"
     return (
         f"{_VERB[event.kind]}: {what}: {_value(event.value)} ({event.level}) "
-        f"since {since:%H:%M:%S %Z} (rule {event.rule.name})"
+        f"since {since:%H:%M:%S %Z} (rule {rule.name})"
     )
 
 
 def slack_body(event: AlertEvent) -> dict[str, Any]:
     """Slack incoming webhook: `text` for notifications, a section block with the link."""
     text = summary(event)
-    link = event.rule.link
+    link = _of(event)[1].link
     shown = f"{text}\n<{link}|Open the wallboard>" if link else text
     return {
         "text": text,
@@ -107,10 +115,9 @@ def teams_body(event: AlertEvent) -> dict[str, Any]:
         "version": "1.4",
         "body": [{"type": "TextBlock", "text": summary(event), "wrap": True}],
     }
-    if event.rule.link:
-        card["actions"] = [
-            {"type": "Action.OpenUrl", "title": "Open the wallboard", "url": event.rule.link}
-        ]
+    link = _of(event)[1].link
+    if link:
+        card["actions"] = [{"type": "Action.OpenUrl", "title": "Open the wallboard", "url": link}]
     return {
         "type": "message",
         "attachments": [

@@ -113,7 +113,8 @@ class AlertRule(models.Model):
     """When a threshold's breach is worth telling people about, and whom."""
 
     name = models.CharField(max_length=100, unique=True)
-    threshold = models.ForeignKey(Threshold, on_delete=models.CASCADE, related_name="alert_rules")
+    # Protected: a threshold in use by a rule is not deleted by accident (the admin says so).
+    threshold = models.ForeignKey(Threshold, on_delete=models.PROTECT, related_name="alert_rules")
     level = models.CharField(
         "raise at", max_length=10, choices=RuleLevel.choices, default=RuleLevel.WARNING
     )
@@ -235,6 +236,8 @@ class Alert(models.Model):
                 AlertEvent.objects.create(
                     alert=self,
                     rule=self.rule,
+                    rule_name=self.rule.name,
+                    row_label=self.row_label,
                     kind=EventKind.ACKNOWLEDGED,
                     at=now,
                     level=self.level,
@@ -256,8 +259,11 @@ class AlertEvent(models.Model):
     """The alert history: every raise, repeat, clear and acknowledgement."""
 
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
-    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="events")
+    # The history outlives its rule: deleting a rule keeps its entries, by name.
+    alert = models.ForeignKey(Alert, null=True, on_delete=models.SET_NULL, related_name="events")
+    rule = models.ForeignKey(AlertRule, null=True, on_delete=models.SET_NULL, related_name="events")
+    rule_name = models.CharField("rule", max_length=100)
+    row_label = models.CharField("row", max_length=500)
     kind = models.CharField(max_length=15, choices=EventKind.choices)
     at = models.DateTimeField(db_index=True)
     level = models.CharField(max_length=10)
@@ -275,7 +281,7 @@ class AlertEvent(models.Model):
         verbose_name_plural = "alert history"
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.alert}"
+        return f"{self.get_kind_display()}: {self.rule_name} on {self.row_label}"
 
 
 class DeliveryStatus(models.TextChoices):
