@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from tests.alerts_support import Receiver
 from tests.conftest import RedisServer
@@ -102,6 +103,32 @@ def test_a_worker_killed_between_deciding_and_sending_loses_and_doubles_nothing(
     time.sleep(3)  # past the sweep's grace: beat has queued the delivery again meanwhile
     assert receiver.received == []
     # A worker comes back: the queued task and the sweep's copies send it exactly once.
+    stack.start_worker()
+    receiver.wait_for(1, within=30)
+    time.sleep(4)
+    assert kinds(receiver) == ["raised"]
+    assert state(stack)["deliveries"] == ["sent"]
+
+
+@pytest.mark.e2e
+def test_a_redis_outage_after_deciding_loses_and_doubles_nothing(
+    stack: Stack, receiver: Receiver, redis_server: RedisServer
+) -> None:
+    set_up(stack, receiver)
+    decider = stack.start("worker", CELERY_QUEUES="celery")
+    stack.start("beat")
+    for service in stack.services:
+        service.wait_ready()
+    deadline = time.monotonic() + 30
+    while "raised" not in state(stack)["events"] and time.monotonic() < deadline:
+        time.sleep(0.5)
+    decider.kill()
+    # Redis restarts empty (no persistence): the queued message task is gone with it.
+    redis_server.stop()
+    time.sleep(2)
+    redis_server.start()
+    assert redis.Redis.from_url(redis_server.url).llen("alerts") == 0
+    assert state(stack)["deliveries"] == ["pending"]
     stack.start_worker()
     receiver.wait_for(1, within=30)
     time.sleep(4)
