@@ -23,7 +23,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from connectmetrics.alerts.courier import courier
 from connectmetrics.alerts.models import (
@@ -181,9 +180,11 @@ def _raise(rule: AlertRule, alert: Alert, reading: Reading, at: datetime) -> lis
 def _still_breached(
     rule: AlertRule, alert: Alert, reading: Reading, at: datetime
 ) -> list[AlertEvent]:
-    Alert.objects.filter(pk=alert.pk).filter(
-        ~Q(level=reading.level or "") | Q(recovered_since__isnull=False) | ~Q(value=reading.value)
-    ).update(level=reading.level or "", value=reading.value, recovered_since=None)
+    level = reading.level or ""
+    if (alert.level, alert.value, alert.recovered_since) != (level, reading.value, None):
+        Alert.objects.filter(pk=alert.pk).update(
+            level=level, value=reading.value, recovered_since=None
+        )
     if alert.acknowledged_at is not None or rule.quiet_at(at):
         return []
     if not alert.raise_sent:

@@ -22,7 +22,6 @@ _VERB: dict[str, str] = {
     EventKind.RAISED: "Alert",
     EventKind.REPEATED: "Still breached",
     EventKind.CLEARED: "Cleared",
-    EventKind.ACKNOWLEDGED: "Acknowledged",
 }
 
 
