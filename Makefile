@@ -61,6 +61,8 @@ PORT ?= 8000
 	} > $@
 
 # Everything in one process, no Redis, no AWS account: a simulated contact centre.
+# Alert e-mails are printed on the console.
+demo: export EMAIL_BACKEND = django.core.mail.backends.console.EmailBackend
 demo: $(VENV)/.installed .env
 	DEBUG=1 REDIS_URL= $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 REDIS_URL= $(BIN)/python manage.py seed_demo --host $(HOST) --port $(PORT)

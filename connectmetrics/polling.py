@@ -31,7 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from connectmetrics import rules, screens, telemetry
+from connectmetrics import poll_levels, rules, screens, telemetry
 from connectmetrics.api.cache import remember_poll
 from connectmetrics.backoff import backoff_state, fingerprint
 from connectmetrics.client import FetchResult, fetch_current_metrics
@@ -285,6 +285,8 @@ def _succeeded(poll: _Poll, request: dict[str, Any], fetched: FetchResult) -> Po
         fetched_at=fetched_at,
         poll_interval=instance.poll_interval,
     )
+    # Alerts watch the same levels the screens show (connectmetrics/poll_levels.py).
+    poll_levels.report(queue_filter.pk, rows, fetched_at)
     points = trend_points(rows, trend_bucket(fetched.data_snapshot_time or fetched_at))
     trends = store.add_trend_points(queue_filter.pk, points)
     if trends is None:

@@ -18,6 +18,14 @@ app.conf.beat_schedule = {
         "schedule": 1.0,
         "options": {"expires": 1.0},
     },
+    # Alert deliveries whose task was lost, and alert history past its days
+    # (connectmetrics/alerts/tasks.py).
+    "sweep-alert-deliveries": {
+        "task": "alerts.sweep",
+        "schedule": 15.0,
+        "options": {"expires": 15.0},
+    },
+    "prune-alert-history": {"task": "alerts.prune", "schedule": 3600.0},
 }
 # A busy worker process must not sit on queued polls: take one task at a time.
 app.conf.worker_prefetch_multiplier = 1

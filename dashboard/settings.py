@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "channels",
     "axes",
     "connectmetrics",
+    "connectmetrics.alerts",
     "dashboard",
 ]
 
@@ -195,6 +196,30 @@ CONNECT_MAX_ATTEMPTS = env_int("CONNECT_MAX_ATTEMPTS", 3, minimum=1)
 # Embedded mode polls inside the web process; EMBEDDED_POLLER=0 turns that off
 # (a second embedded web process, or tests that poll by hand).
 EMBEDDED_POLLER = EMBEDDED and env_bool("EMBEDDED_POLLER", True)
+
+# --- Alerts (docs/alerts.md) ---------------------------------------------------
+# Seconds to wait for a destination to connect, and again for its answer.
+ALERT_SEND_TIMEOUT = env_int("ALERT_SEND_TIMEOUT", 5, minimum=1)
+# Attempts per message before giving up; the wait doubles after each failure up to the cap.
+ALERT_SEND_ATTEMPTS = env_int("ALERT_SEND_ATTEMPTS", 8, minimum=1)
+ALERT_RETRY_BASE_SECONDS: float = env_int("ALERT_RETRY_BASE_SECONDS", 10, minimum=1)
+ALERT_RETRY_MAX_SECONDS: float = env_int("ALERT_RETRY_MAX_SECONDS", 600, minimum=1)
+# Failures in a row after which the admin shows a destination as failing.
+ALERT_FAILING_AFTER = env_int("ALERT_FAILING_AFTER", 3, minimum=1)
+# How often lost deliveries are swept up, and how late one must be to count as lost.
+ALERT_SWEEP_SECONDS: float = env_int("ALERT_SWEEP_SECONDS", 15, minimum=1)
+ALERT_SWEEP_GRACE_SECONDS: float = env_int("ALERT_SWEEP_GRACE_SECONDS", 30, minimum=1)
+# Alert history is kept this many days (at least 30).
+ALERT_HISTORY_DAYS = env_int("ALERT_HISTORY_DAYS", 90, minimum=30)
+
+# E-mail for alert destinations; `make demo` prints mails on the console instead.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "wallboard@localhost")
 
 # --- Security -------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)

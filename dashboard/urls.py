@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("connectmetrics.api.urls")),
+    path("alerts/", include("connectmetrics.alerts.urls")),
     path("", include("dashboard.page_urls")),
 ]
 

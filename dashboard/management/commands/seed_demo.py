@@ -14,6 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from connectmetrics import rules
+from connectmetrics.alerts.models import AlertRule, Destination, DestinationKind
 from connectmetrics.catalogue import DEFAULT_METRICS, SIMULATED_INSTANCE_ID, SortOrder
 from connectmetrics.discovery import discover
 from connectmetrics.models import AccessMode, ConnectInstance, QueueFilter, Threshold
@@ -34,6 +35,10 @@ EVERY_ROW_THRESHOLDS = [
 # A stricter threshold for one queue shows per-queue thresholds at work.
 VIP_QUEUE = "VIP"
 VIP_THRESHOLD = ("CONTACTS_IN_QUEUE", 1.0, 2.0, Direction.HIGHER_IS_WORSE)
+# An alert rule the simulated centre raises and clears within a few minutes, by e-mail
+# (`make demo` prints mails on its console).
+ALERT_RULE = "Demo: contacts waiting"
+ALERT_EMAIL = "duty-manager@example.com"
 
 BY_CHANNEL_METRICS = [
     "AGENTS_ON_CONTACT",
@@ -82,6 +87,7 @@ class Command(BaseCommand):
             )
             demo.rotation.add(second)
             second.rotation.add(demo)
+            self._alert_rule(all_queues, f"http://{options['host']}:{options['port']}")
             login = self._admin(options["admin_password"])
             _, raw_token = DisplayToken.issue(demo, "Demo TV (seed_demo)")
 
@@ -176,6 +182,23 @@ class Command(BaseCommand):
                     queue=None,
                     defaults={"warning": warning, "critical": critical, "direction": direction},
                 )
+
+    def _alert_rule(self, queue_filter: QueueFilter, base: str) -> None:
+        threshold = queue_filter.thresholds.get(metric="CONTACTS_IN_QUEUE", queue=None)
+        email, _ = Destination.objects.get_or_create(
+            name="Demo e-mail", defaults={"kind": DestinationKind.EMAIL, "email_to": ALERT_EMAIL}
+        )
+        rule, created = AlertRule.objects.get_or_create(
+            name=ALERT_RULE,
+            defaults={
+                "threshold": threshold,
+                "raise_after": 20,
+                "clear_after": 20,
+                "link": base + reverse("wallboard-supervisor", args=["demo"]),
+            },
+        )
+        if created:
+            rule.destinations.add(email)
 
     def _wallboard(
         self,
