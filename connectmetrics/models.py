@@ -5,11 +5,13 @@ No AWS secret key is ever stored here: real instances use boto3's default
 credential chain or an assumed role.
 """
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from connectmetrics import rules
 from connectmetrics.catalogue import (
@@ -281,30 +283,65 @@ class Threshold(models.Model):
             raise ValidationError(errors)
 
 
-class ApiToken(models.Model):
+class InstanceScopedCredential(models.Model):
+    """What every credential another tool reads with has: a name, the instances it may
+    read, and when it was made, last used and revoked (ApiToken, AwsAccessKey)."""
+
+    name = models.CharField(max_length=100, help_text="Who uses it, e.g. 'Workforce tool'.")
+    all_instances = models.BooleanField(
+        "every instance",
+        default=False,
+        help_text="Read every Connect instance, including ones added later.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # Each kind declares its own `instances` (a ManyToManyField to ConnectInstance).
+    instances: "models.ManyToManyField[ConnectInstance, Any]"
+
+    class Meta:
+        abstract = True
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def may_read(self, instance: ConnectInstance) -> bool:
+        # The join table alone answers it: every API request asks this.
+        through = type(self).instances.through
+        allowed = through.objects.filter(
+            **{f"{self._meta.model_name}_id": self.pk, "connectinstance_id": instance.pk}
+        )
+        return self.all_instances or allowed.exists()
+
+    def note_use(self) -> None:
+        """Record that it was used now, to the minute: for an admin deciding which are
+        still in use, without a busy caller writing on every request."""
+        now = timezone.now()
+        if self.last_used_at is None or now - self.last_used_at >= LAST_USED_PRECISION:
+            type(self).objects.filter(pk=self.pk).update(last_used_at=now)
+            self.last_used_at = now
+
+
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+class ApiToken(InstanceScopedCredential):
     """Lets another tool (a chat bot, a workforce tool, a BI job) read live metrics.
 
     The secret is shown once when made and stored only as its SHA-256; `prefix`
     (its first characters) tells an admin which token is which.
     """
 
-    name = models.CharField(max_length=100, help_text="Who uses it, e.g. 'Workforce tool'.")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(max_length=8, editable=False)
-    all_instances = models.BooleanField(
-        "every instance",
-        default=False,
-        help_text="Read every Connect instance, including ones added later.",
-    )
     instances = models.ManyToManyField(
         ConnectInstance,
         blank=True,
         related_name="api_tokens",
         help_text="The Connect instances this token may read (unless 'every instance').",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "API token"
@@ -313,13 +350,27 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
-    @property
-    def revoked(self) -> bool:
-        return self.revoked_at is not None
 
-    def may_read(self, instance: ConnectInstance) -> bool:
-        # The join table alone answers it: every API request asks this.
-        allowed = ApiToken.instances.through.objects.filter(
-            apitoken_id=self.pk, connectinstance_id=instance.pk
-        )
-        return self.all_instances or allowed.exists()
+class AwsAccessKey(InstanceScopedCredential):
+    """An access key ID and secret for AWS SDKs and the AWS CLI (the drop-in endpoint, /aws/).
+
+    Signature Version 4 needs the secret itself to check a signature, so it cannot
+    be kept as a hash: it is kept encrypted with a key derived from SECRET_KEY
+    (connectmetrics.awsapi.keys), so a database dump alone reveals no usable secret.
+    """
+
+    access_key_id = models.CharField("access key ID", max_length=20, unique=True, editable=False)
+    encrypted_secret = models.TextField(editable=False)
+    instances = models.ManyToManyField(
+        ConnectInstance,
+        blank=True,
+        related_name="aws_access_keys",
+        help_text="The Connect instances this key may read (unless 'every instance').",
+    )
+
+    class Meta:
+        verbose_name = "AWS access key"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.access_key_id})"

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "connectmetrics",
+    # The drop-in Connect endpoint (/aws/): its own app so that its admin is found.
+    "connectmetrics.awsapi",
     "dashboard",
 ]
 

@@ -9,11 +9,9 @@ framework's SessionAuthentication does) while token calls need none.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from django.utils import timezone
 
 from connectmetrics.api.envelope import ApiError, ErrorCode
 from connectmetrics.models import ApiToken, ConnectInstance
@@ -21,9 +19,6 @@ from dashboard.guard import refusal_reason, request_address, token_guard
 from dashboard.tokens import hash_token, new_token
 
 PREFIX_CHARS = 8
-# last_used_at is for an admin deciding which tokens are still in use: minute
-# precision is plenty, and it keeps a busy caller from writing on every request.
-_LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -105,9 +100,7 @@ def _token_from(header: str, address: str) -> ApiToken:
     if token.revoked:
         guard.failed(address)
         raise ApiError(ErrorCode.UNAUTHORIZED, "This API token was revoked.")
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at >= _LAST_USED_PRECISION:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.note_use()
     return token
 
 

@@ -51,6 +51,7 @@ FLIGHT_TTL = 60.0
 QUOTA_PATIENCE = 1.0
 # How often a waiting caller looks whether the shared fetch has landed.
 FLIGHT_POLL = 0.02
+GET_CURRENT_METRIC_DATA = "GetCurrentMetricData"
 
 
 def keep_for(instance: ConnectInstance) -> float:
@@ -238,23 +239,30 @@ def _fetch(
     return snapshot
 
 
-def _take_quota_turn(store: AnswerStore, instance: ConnectInstance) -> Governor:
-    """Wait for this fetch's turn of the account's quota, or refuse with THROTTLED.
+def take_quota_turn(
+    store: AnswerStore, instance: ConnectInstance, operation: str = GET_CURRENT_METRIC_DATA
+) -> Governor:
+    """Wait for this call's turn of the account's quota, or refuse with THROTTLED.
 
     The governor hands out turns in order (a reserved turn is spent whether used
     or not), so a caller waits for a turn that is near and is refused when the
     line is long. After a refusal, the quota is not asked again until that turn
     is due: a busy API caller never pushes the wallboards' polls further back.
+    Each operation has its own quota (the account's GetCurrentMetricData one is
+    the instance's quota key; another operation's is that key and its name).
     """
-    refused = f"quota:{instance.quota_key}"
+    quota_key = instance.quota_key
+    if operation != GET_CURRENT_METRIC_DATA:
+        quota_key = f"{quota_key}:{operation}"
+    refused = f"quota:{quota_key}"
     failure = store.failure(refused)
     if failure is not None:
         raise ApiError(ErrorCode(failure.code), failure.message, retry_after=failure.retry_after)
     quota = governor()
-    wait = quota.reserve(instance.quota_key)
+    wait = quota.reserve(quota_key)
     if wait > QUOTA_PATIENCE:
         message = (
-            "The GetCurrentMetricData quota of this AWS account and Region is spent for now; "
+            f"The {operation} quota of this AWS account and Region is spent for now; "
             f"retry in {wait:.1f} s."
         )
         store.record_failure(refused, Failure(str(ErrorCode.THROTTLED), message, wait), wait)
@@ -269,7 +277,7 @@ def _fetch_under_quota(
     request: dict[str, Any],
     canonical: dict[str, Any],
 ) -> FetchResult:
-    quota = _take_quota_turn(store, instance)
+    quota = take_quota_turn(store, instance)
     try:
         pace_client(client_for(instance), instance.quota_key)
         with prepaid_call(quota, instance.quota_key):
