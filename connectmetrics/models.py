@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from connectmetrics import rules
+from connectmetrics.access_memo import AccessQuerySet, remembered
 from connectmetrics.catalogue import (
     DEFAULT_METRICS,
     METRIC_NAMES,
@@ -58,6 +59,17 @@ class AccessMode(models.TextChoices):
     SIMULATED = "simulated", "Simulated contact centre (no AWS account)"
 
 
+class ConnectInstanceQuerySet(AccessQuerySet):
+    # What the poller records about its polls: no access decision reads it.
+    quiet = frozenset(
+        {"last_success_at", "last_error_at", "last_error_class", "last_error_message"}
+    )
+
+
+class CredentialQuerySet(AccessQuerySet):
+    quiet = frozenset({"last_used_at"})
+
+
 class ConnectInstance(models.Model):
     name = models.CharField(max_length=100, unique=True)
     region = models.CharField(max_length=32, validators=[validate_region], default="eu-west-2")
@@ -88,6 +100,8 @@ class ConnectInstance(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error_class = models.CharField(max_length=100, blank=True, editable=False)
     last_error_message = models.TextField(blank=True, editable=False)
+
+    objects = ConnectInstanceQuerySet.as_manager()
 
     class Meta:
         verbose_name = "Connect instance"
@@ -300,6 +314,8 @@ class InstanceScopedCredential(models.Model):
     # Each kind declares its own `instances` (a ManyToManyField to ConnectInstance).
     instances: "models.ManyToManyField[ConnectInstance, Any]"
 
+    objects = CredentialQuerySet.as_manager()
+
     class Meta:
         abstract = True
 
@@ -308,12 +324,17 @@ class InstanceScopedCredential(models.Model):
         return self.revoked_at is not None
 
     def may_read(self, instance: ConnectInstance) -> bool:
-        # The join table alone answers it: every API request asks this.
+        if self.all_instances:
+            return True
         through = type(self).instances.through
-        allowed = through.objects.filter(
-            **{f"{self._meta.model_name}_id": self.pk, "connectinstance_id": instance.pk}
-        )
-        return self.all_instances or allowed.exists()
+
+        def allowed() -> bool:
+            # The join table alone answers it.
+            return through.objects.filter(
+                **{f"{self._meta.model_name}_id": self.pk, "connectinstance_id": instance.pk}
+            ).exists()
+
+        return remembered(("may read", self._meta.label, self.pk, instance.pk), allowed)
 
     def note_use(self) -> None:
         """Record that it was used now, to the minute: for an admin deciding which are

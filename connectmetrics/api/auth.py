@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 
+from connectmetrics.access_memo import remembered
 from connectmetrics.api.envelope import ApiError, ErrorCode
 from connectmetrics.models import ApiToken, ConnectInstance
 from dashboard.guard import refusal_reason, request_address, token_guard
@@ -92,11 +93,13 @@ def _token_from(header: str, address: str) -> ApiToken:
     guard = token_guard()
     if (wait := guard.wait(address)) > 0:
         raise ApiError(ErrorCode.THROTTLED, refusal_reason(wait), retry_after=wait)
-    try:
-        token = ApiToken.objects.get(token_hash=hash_token(raw))
-    except ApiToken.DoesNotExist:
+    token_hash = hash_token(raw)
+    token = remembered(
+        ("api token", token_hash), lambda: ApiToken.objects.filter(token_hash=token_hash).first()
+    )
+    if token is None:
         guard.failed(address)
-        raise ApiError(ErrorCode.UNAUTHORIZED, "This API token is not valid.") from None
+        raise ApiError(ErrorCode.UNAUTHORIZED, "This API token is not valid.")
     if token.revoked:
         guard.failed(address)
         raise ApiError(ErrorCode.UNAUTHORIZED, "This API token was revoked.")

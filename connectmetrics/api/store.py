@@ -367,10 +367,18 @@ class LocalAnswerStore:
 _local = LocalAnswerStore()
 
 
+_redis_stores: dict[int, RedisAnswerStore] = {}
+
+
 def answer_store() -> AnswerStore:
     """The store for this process's mode (settings.EMBEDDED)."""
     if settings.EMBEDDED:
         return _local
     from connectmetrics.redis_client import redis_client
 
-    return RedisAnswerStore(redis_client())
+    # One per client: registering its scripts hashes them, on every request otherwise.
+    client = redis_client()
+    store = _redis_stores.get(id(client))
+    if store is None or store.client is not client:
+        store = _redis_stores[id(client)] = RedisAnswerStore(client)
+    return store

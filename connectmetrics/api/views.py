@@ -20,9 +20,18 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from connectmetrics import rules
-from connectmetrics.api.answers import answer_page
+from connectmetrics.access_memo import remembered
+from connectmetrics.api.answers import Page, answer_page, rendered
 from connectmetrics.api.auth import authenticate, authorise
-from connectmetrics.api.envelope import MEANINGS, STATUS, ApiError, ErrorCode, failure, success
+from connectmetrics.api.envelope import (
+    MEANINGS,
+    STATUS,
+    ApiError,
+    ErrorCode,
+    dumps,
+    failure,
+    success_json,
+)
 from connectmetrics.api.openapi import document
 from connectmetrics.catalogue import MAX_RESULTS, METRICS, SIMULATED_INSTANCE_ID
 from connectmetrics.client import MetricRow
@@ -35,7 +44,7 @@ log = logging.getLogger(__name__)
 @csrf_exempt
 def current_metrics(request: HttpRequest, instance_ref: str) -> HttpResponse:
     try:
-        return success(_answer(request, instance_ref))
+        return success_json(_answer(request, instance_ref))
     except ApiError as error:
         return failure(error)
     except redis.RedisError:
@@ -48,7 +57,7 @@ def current_metrics(request: HttpRequest, instance_ref: str) -> HttpResponse:
         )
 
 
-def _answer(request: HttpRequest, instance_ref: str) -> dict[str, Any]:
+def _answer(request: HttpRequest, instance_ref: str) -> bytes:
     if request.method != "POST":
         raise ApiError(
             ErrorCode.METHOD_NOT_ALLOWED,
@@ -56,7 +65,7 @@ def _answer(request: HttpRequest, instance_ref: str) -> dict[str, Any]:
             "as a JSON object.",
         )
     caller = authenticate(request)
-    instance = find_instance(instance_ref)
+    instance = remembered(("instance", instance_ref), lambda: find_instance(instance_ref))
     authorise(caller, instance)
     body = _json_body(request)
     page = answer_page(
@@ -66,12 +75,24 @@ def _answer(request: HttpRequest, instance_ref: str) -> dict[str, Any]:
         max_results=body.get("MaxResults"),
         metric_order=[metric["Name"] for metric in body["CurrentMetrics"]],
     )
-    return {
-        "MetricResults": [_metric_result(row) for row in page.rows],
-        "NextToken": page.next_token,
-        "DataSnapshotTime": iso(page.snapshot.data_snapshot_time),
-        "ApproximateTotalCount": page.total,
-    }
+    # GetCurrentMetricData's answer, its MetricResults rendered once per page of a snapshot.
+    return b"".join(
+        (
+            b'{"MetricResults":',
+            rendered(page, _metric_results),
+            b',"NextToken":',
+            dumps(page.next_token),
+            b',"DataSnapshotTime":',
+            dumps(iso(page.snapshot.data_snapshot_time)),
+            b',"ApproximateTotalCount":',
+            dumps(page.total),
+            b"}",
+        )
+    )
+
+
+def _metric_results(page: Page) -> bytes:
+    return dumps([_metric_result(row) for row in page.rows])
 
 
 def _metric_result(row: MetricRow) -> dict[str, Any]:

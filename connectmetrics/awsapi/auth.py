@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.encoding import escape_uri_path
 
 from connectmetrics import rules
+from connectmetrics.access_memo import remembered
 from connectmetrics.api.envelope import ApiError
 from connectmetrics.api.views import find_instance
 from connectmetrics.awsapi.errors import (
@@ -62,10 +63,11 @@ def authenticate(request: HttpRequest) -> Caller:
     found: list[AwsAccessKey] = []
 
     def secret_for(access_key_id: str) -> str | None:
-        key = AwsAccessKey.objects.filter(
-            access_key_id=access_key_id, revoked_at__isnull=True
-        ).first()
-        if key is None:
+        key = remembered(
+            ("aws access key", access_key_id),
+            lambda: AwsAccessKey.objects.filter(access_key_id=access_key_id).first(),
+        )
+        if key is None or key.revoked:
             return None
         try:
             secret = secret_of(key)
@@ -92,7 +94,7 @@ def readable_instance(caller: Caller, instance_ref: str) -> ConnectInstance:
     if violations:
         raise AwsError(violations[0].error, violations[0].message)
     try:
-        instance = find_instance(instance_ref)
+        instance = remembered(("instance", instance_ref), lambda: find_instance(instance_ref))
     except ApiError as error:
         raise AwsError(RESOURCE_NOT_FOUND, error.message) from None
     if instance.region != caller.region:

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from connectmetrics import rules
-from connectmetrics.api.answers import answer_page
+from connectmetrics.api.answers import Page, answer_page, rendered
 from connectmetrics.awsapi.errors import INVALID_REQUEST, AwsError
 from connectmetrics.catalogue import METRICS
 from connectmetrics.client import MetricRow
@@ -73,14 +73,20 @@ def get_current_metric_data(instance: ConnectInstance, instance_ref: str, raw: b
         idle_queues=False,
         token_scope="aws",
     )
-    units = {name: str(metric.unit) for name, metric in METRICS.items()}
-    grouped = bool(canonical["Groupings"])
-    answer: dict[str, Any] = {
-        "MetricResults": [_result(row, units, grouped) for row in page.rows],
-        "ApproximateTotalCount": page.total,
-    }
+    answer = [b'{"MetricResults":', rendered(page, _results)]
+    answer += [b',"ApproximateTotalCount":', str(page.total).encode()]
     if page.next_token:
-        answer["NextToken"] = page.next_token
+        answer += [b',"NextToken":', json.dumps(page.next_token).encode()]
     if page.snapshot.data_snapshot_time is not None:
-        answer["DataSnapshotTime"] = page.snapshot.data_snapshot_time.timestamp()
-    return json.dumps(answer, separators=(",", ":")).encode()
+        moment = page.snapshot.data_snapshot_time.timestamp()
+        answer += [b',"DataSnapshotTime":', json.dumps(moment).encode()]
+    return b"".join([*answer, b"}"])
+
+
+_UNITS = {name: str(metric.unit) for name, metric in METRICS.items()}
+
+
+def _results(page: Page) -> bytes:
+    grouped = bool(page.snapshot.canonical["Groupings"])
+    results = [_result(row, _UNITS, grouped) for row in page.rows]
+    return json.dumps(results, separators=(",", ":")).encode()
