@@ -70,7 +70,7 @@ def authenticate(request: HttpRequest) -> Caller:
         if key is None or key.revoked:
             return None
         try:
-            secret = secret_of(key)
+            secret = remembered(("aws secret", access_key_id), lambda: secret_of(key))
         except SecretUnreadable:
             # Made under a SECRET_KEY this server no longer has: as good as unknown.
             return None

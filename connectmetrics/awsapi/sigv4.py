@@ -188,6 +188,16 @@ def _check_time(stamp: str, moment: datetime, now: datetime) -> None:
         )
 
 
+class _Arrived(AWSRequest):
+    """The request as it arrived: its body is the bytes received, not prepared for sending
+    (which AWSRequest.body would do for every look at it)."""
+
+    @property
+    def body(self) -> bytes:
+        data: bytes = self.data
+        return data
+
+
 def expected_signature(
     request: SignedRequest, signature: Signature, secret: str, stamp: str
 ) -> str:
@@ -200,7 +210,7 @@ def expected_signature(
     url = f"http://{request.headers['host']}{request.path}"
     if request.query:
         url += f"?{request.query}"
-    prepared = AWSRequest(method=request.method, url=url, headers=headers, data=request.body)
+    prepared = _Arrived(method=request.method, url=url, headers=headers, data=request.body)
     prepared.context["timestamp"] = stamp
     signer = SigV4Auth(
         Credentials(signature.access_key_id, secret), signature.service, signature.region
