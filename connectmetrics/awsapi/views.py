@@ -64,6 +64,8 @@ _ROUTES: dict[tuple[str, str], Operation] = {
     ("GET", "queues-summary"): _list_queues,
     ("GET", "routing-profiles-summary"): _list_routing_profiles,
 }
+# The most of a path an answer repeats back.
+_ECHOED = 120
 _ROUTE_RE = re.compile(r"(?P<prefix>metrics/current|[a-z-]+-summary)/(?P<instance>.+)")
 
 
@@ -73,7 +75,8 @@ def _route(method: str, rest: str) -> tuple[Operation, str]:
     if match is None or operation is None:
         raise AwsError(
             UNKNOWN_OPERATION,
-            f"{method} /{rest} is not an operation this endpoint serves (GetCurrentMetricData, "
+            f"{method[:10]} /{rest[:_ECHOED]} is not an operation this endpoint serves "
+            "(GetCurrentMetricData, "
             "ListQueues and ListRoutingProfiles are); call Amazon Connect itself for the rest.",
         )
     return operation, match["instance"].strip("/")
