@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -379,8 +380,9 @@ def test_a_replayed_request_is_refused(dropin: DropIn) -> None:
     client = dropin.client()
     sent: list[Any] = []
     client.meta.events.register("before-send.connect", lambda request, **_: sent.append(request))
-    client.list_routing_profiles(InstanceId=SIMULATED_INSTANCE_ID)
+    client.list_routing_profiles(InstanceId=SIMULATED_INSTANCE_ID, MaxResults=3)
     [request] = sent
+    time.sleep(1.1)  # later than the same request made twice at once
     again = urllib3.PoolManager().request(
         request.method, request.url, body=request.body, headers=dict(request.headers)
     )

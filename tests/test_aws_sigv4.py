@@ -11,6 +11,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from connectmetrics.awsapi import replay
 from connectmetrics.awsapi.errors import AwsError
 from connectmetrics.awsapi.replay import LocalSeenSignatures
 from connectmetrics.awsapi.sigv4 import Signature, SignedRequest, verify
@@ -191,10 +192,18 @@ def test_the_scope_names_connect_a_region_where_it_runs_and_the_day_signed() -> 
     assert error == "InvalidSignatureException" and "Date in Credential scope" in message
 
 
-def test_a_replay_within_the_window_is_refused_until_forgotten() -> None:
-    seen = LocalSeenSignatures()
+def test_a_replay_within_the_window_is_refused_until_forgotten(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(replay.time, "monotonic", lambda: clock[0])
+    seen = replay.LocalSeenSignatures()
     request = signed()
     signature = check(request, seen=seen)
+    # The same request made twice at once (two threads, one second) is not a replay.
+    clock[0] += 0.5
+    assert check(request, seen=seen).signature == signature.signature
+    clock[0] += 1.0
     with pytest.raises(AwsError) as caught:
         check(request, seen=seen, now=NOW + timedelta(minutes=2))
     assert caught.value.error_type == "InvalidSignatureException"

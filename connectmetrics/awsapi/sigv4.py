@@ -16,7 +16,8 @@ body. What is checked, in order, each failure with AWS's error type:
   (InvalidSignatureException "Signature expired" / "not yet current");
 - `X-Amz-Content-SHA256`, when sent, is the body's hash; the signature;
 - the signature not seen before: a captured request replayed within its
-  5 minutes is refused (SeenSignatures). A request that was refused is
+  5 minutes is refused (SeenSignatures), unless it comes within a second of
+  the first (the same request made twice at once, see replay.py). A request that was refused is
   forgotten again (the view calls `forget`): botocore signs only Host and
   X-Amz-Date, so its retry within the same second carries the same signature.
 """
@@ -75,7 +76,8 @@ class SeenSignatures(Protocol):
     """Remembers signatures for as long as their request time is acceptable."""
 
     def first_use(self, signature: str, seconds: float) -> bool:
-        """True the first time a signature is seen; remembered for `seconds`."""
+        """True the first time a signature is seen (or at the same moment: replay.py);
+        remembered for `seconds`."""
         ...
 
     def forget(self, signature: str) -> None:
