@@ -1,4 +1,4 @@
-"""bench/api.py's URLs: the project's, plus a minimal view returning the endpoint's bytes.
+"""bench/api.py's URLs: the project's, plus a minimal view returning an endpoint's bytes.
 
 The baseline is served by the same server process, through the same middleware,
 so the ratio measures what the endpoint itself costs: authentication, the
@@ -14,18 +14,19 @@ from django.views.decorators.csrf import csrf_exempt
 
 from dashboard.urls import urlpatterns as project_urlpatterns
 
-_body: bytes | None = None
+_bodies: dict[str, bytes] = {}
 
 
 @csrf_exempt
-def same_bytes(request: HttpRequest) -> HttpResponse:
-    """The endpoint's answer, read once from the file the benchmark wrote."""
-    global _body
-    if _body is None:
-        _body = Path(os.environ["BENCH_API_BASELINE_FILE"]).read_bytes()
-    response = HttpResponse(_body, content_type="application/json")
+def same_bytes(request: HttpRequest, kind: str) -> HttpResponse:
+    """An endpoint's answer ("envelope" or "aws"), read once from the file the benchmark wrote."""
+    if kind not in _bodies:
+        _bodies[kind] = (
+            Path(os.environ["BENCH_API_BASELINE_DIR"]) / f"baseline-{kind}.json"
+        ).read_bytes()
+    response = HttpResponse(_bodies[kind], content_type="application/json")
     response["Cache-Control"] = "no-store"
     return response
 
 
-urlpatterns = [path("bench/baseline", same_bytes), *project_urlpatterns]
+urlpatterns = [path("bench/baseline/<slug:kind>", same_bytes), *project_urlpatterns]

@@ -34,6 +34,9 @@ class MetricRow:
     key: str
     dimensions: dict[str, Any]
     values: dict[str, float | None]
+    # A row of zeros for a configured queue the answer left out (see _idle_rows),
+    # not a row Amazon Connect gave.
+    filled: bool = False
 
 
 @dataclass
@@ -174,7 +177,9 @@ def _idle_rows(
                 dimensions["Channel"] = channel
             key = row_key(dimensions, groupings)
             if key not in seen:
-                rows.append(MetricRow(key=key, dimensions=dimensions, values=dict(zeros)))
+                rows.append(
+                    MetricRow(key=key, dimensions=dimensions, values=dict(zeros), filled=True)
+                )
     return rows
 
 

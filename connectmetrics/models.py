@@ -5,13 +5,16 @@ No AWS secret key is ever stored here: real instances use boto3's default
 credential chain or an assumed role.
 """
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from connectmetrics import rules
+from connectmetrics.access_memo import AccessQuerySet, remembered
 from connectmetrics.catalogue import (
     DEFAULT_METRICS,
     METRIC_NAMES,
@@ -23,7 +26,7 @@ from connectmetrics.catalogue import (
 from connectmetrics.filter_request import build_request
 from connectmetrics.regions import connect_regions
 from connectmetrics.thresholds import Band, Direction, band_error
-from dashboard.lib.tokens import HashedToken
+from dashboard.lib.tokens import Credential, HashedToken
 
 
 def validate_region(value: str) -> None:
@@ -57,6 +60,17 @@ class AccessMode(models.TextChoices):
     SIMULATED = "simulated", "Simulated contact centre (no AWS account)"
 
 
+class ConnectInstanceQuerySet(AccessQuerySet):
+    # What the poller records about its polls: no access decision reads it.
+    quiet = frozenset(
+        {"last_success_at", "last_error_at", "last_error_class", "last_error_message"}
+    )
+
+
+class CredentialQuerySet(AccessQuerySet):
+    quiet = frozenset({"last_used_at"})
+
+
 class ConnectInstance(models.Model):
     name = models.CharField(max_length=100, unique=True)
     region = models.CharField(max_length=32, validators=[validate_region], default="eu-west-2")
@@ -87,6 +101,8 @@ class ConnectInstance(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error_class = models.CharField(max_length=100, blank=True, editable=False)
     last_error_message = models.TextField(blank=True, editable=False)
+
+    objects = ConnectInstanceQuerySet.as_manager()
 
     class Meta:
         verbose_name = "Connect instance"
@@ -308,12 +324,10 @@ class Threshold(models.Model):
             raise ValidationError(errors)
 
 
-class ApiToken(HashedToken):
-    """Lets another tool (a chat bot, a workforce tool, a BI job) read live metrics.
-
-    The secret is shown once when made and stored only as its SHA-256; `prefix`
-    (its first characters) tells an admin which token is which.
-    """
+class InstanceScopedCredential(models.Model):
+    """What every credential another tool reads with has besides being a credential
+    (dashboard.lib.tokens): a name, the instances it may read, and when it was last
+    used (ApiToken, AwsAccessKey)."""
 
     name = models.CharField(max_length=100, help_text="Who uses it, e.g. 'Workforce tool'.")
     all_instances = models.BooleanField(
@@ -321,13 +335,54 @@ class ApiToken(HashedToken):
         default=False,
         help_text="Read every Connect instance, including ones added later.",
     )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # Each kind declares its own `instances` (a ManyToManyField to ConnectInstance).
+    instances: "models.ManyToManyField[ConnectInstance, Any]"
+
+    objects = CredentialQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def may_read(self, instance: ConnectInstance) -> bool:
+        if self.all_instances:
+            return True
+        through = type(self).instances.through
+
+        def allowed() -> bool:
+            # The join table alone answers it.
+            return through.objects.filter(
+                **{f"{self._meta.model_name}_id": self.pk, "connectinstance_id": instance.pk}
+            ).exists()
+
+        return remembered(("may read", self._meta.label, self.pk, instance.pk), allowed)
+
+    def note_use(self) -> None:
+        """Record that it was used now, to the minute: for an admin deciding which are
+        still in use, without a busy caller writing on every request."""
+        now = timezone.now()
+        if self.last_used_at is None or now - self.last_used_at >= LAST_USED_PRECISION:
+            type(self).objects.filter(pk=self.pk).update(last_used_at=now)
+            self.last_used_at = now
+
+
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+class ApiToken(InstanceScopedCredential, HashedToken):
+    """Lets another tool (a chat bot, a workforce tool, a BI job) read live metrics.
+
+    The secret is shown once when made and stored only as its SHA-256; `prefix`
+    (its first characters) tells an admin which token is which.
+    """
+
     instances = models.ManyToManyField(
         ConnectInstance,
         blank=True,
         related_name="api_tokens",
         help_text="The Connect instances this token may read (unless 'every instance').",
     )
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "API token"
@@ -336,9 +391,27 @@ class ApiToken(HashedToken):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
-    def may_read(self, instance: ConnectInstance) -> bool:
-        # The join table alone answers it: every API request asks this.
-        allowed = ApiToken.instances.through.objects.filter(
-            apitoken_id=self.pk, connectinstance_id=instance.pk
-        )
-        return self.all_instances or allowed.exists()
+
+class AwsAccessKey(InstanceScopedCredential, Credential):
+    """An access key ID and secret for AWS SDKs and the AWS CLI (the drop-in endpoint, /aws/).
+
+    Signature Version 4 needs the secret itself to check a signature, so it cannot
+    be kept as a hash: it is kept encrypted with a key derived from SECRET_KEY
+    (connectmetrics.awsapi.keys), so a database dump alone reveals no usable secret.
+    """
+
+    access_key_id = models.CharField("access key ID", max_length=20, unique=True, editable=False)
+    encrypted_secret = models.TextField(editable=False)
+    instances = models.ManyToManyField(
+        ConnectInstance,
+        blank=True,
+        related_name="aws_access_keys",
+        help_text="The Connect instances this key may read (unless 'every instance').",
+    )
+
+    class Meta:
+        verbose_name = "AWS access key"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.access_key_id})"

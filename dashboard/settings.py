@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "axes",
     "connectmetrics",
     "connectmetrics.alerts",
+    # The drop-in Connect endpoint (/aws/): its own app so that its admin is found.
+    "connectmetrics.awsapi",
     "dashboard",
 ]
 

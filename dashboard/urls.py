@@ -5,6 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("connectmetrics.api.urls")),
     path("alerts/", include("connectmetrics.alerts.urls")),
+    path("", include("connectmetrics.awsapi.urls")),
     path("", include("dashboard.page_urls")),
 ]
 

@@ -13,7 +13,7 @@ import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from connectmetrics import client
-from connectmetrics.api import store
+from connectmetrics.api import cache, store
 from connectmetrics.simulator import CONTROL_URL_ENV
 from tests.modes import use_embedded, use_redis
 
@@ -25,6 +25,7 @@ def counted_centre(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     # No boto3 client cached by another test: its centre counts elsewhere.
     monkeypatch.setattr(client, "_clients", {})
     monkeypatch.setattr(store, "_memo", store.OrderedDict())
+    monkeypatch.setattr(cache, "_choices", {})
     yield redis_url
 
 

@@ -123,7 +123,8 @@ def test_instance_form_errors_name_the_field(
 
 
 def test_no_aws_secret_can_be_stored() -> None:
-    names = {f.name for f in ConnectInstance._meta.get_fields()}
+    # Its own columns: the access keys the drop-in endpoint issues point at instances.
+    names = {f.name for f in ConnectInstance._meta.get_fields() if f.concrete}
     assert not any("secret" in name or "access_key" in name for name in names)
 
 

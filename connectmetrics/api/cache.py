@@ -14,15 +14,20 @@ in this order:
    When the quota's next turn is more than QUOTA_PATIENCE away the caller gets
    THROTTLED with that wait as Retry-After, and AWS never sees the call.
 
-The poller feeds every good poll in through `remember_poll`.
+The poller feeds every good poll in through `remember_poll`. In the full
+topology a web process keeps the snapshot it chose for a request for
+CHOICE_KEPT seconds (while it is still fresher than the poll interval), so a
+caller asking again and again costs Redis one lookup per that long.
 """
 
 import logging
+import threading
 import time
 from datetime import datetime
 from typing import Any
 
 import redis
+from django.conf import settings
 from django.utils import timezone
 
 from connectmetrics import rules
@@ -51,6 +56,14 @@ FLIGHT_TTL = 60.0
 QUOTA_PATIENCE = 1.0
 # How often a waiting caller looks whether the shared fetch has landed.
 FLIGHT_POLL = 0.02
+GET_CURRENT_METRIC_DATA = "GetCurrentMetricData"
+# How long a web process answers a request from the snapshot it chose for it before
+# asking Redis again which is the newest: a newer one (the next poll) is answered from
+# at most this much later, and a busy caller costs Redis one lookup per this long.
+CHOICE_KEPT = 0.5
+_MAX_CHOICES = 1024
+_choices: dict[tuple[int, str], tuple[float, Snapshot]] = {}
+_choices_lock = threading.Lock()
 
 
 def keep_for(instance: ConnectInstance) -> float:
@@ -99,13 +112,32 @@ def answer(instance: ConnectInstance, canonical: dict[str, Any]) -> Snapshot:
     """The snapshot to answer `canonical` from (raises ApiError, or redis.RedisError)."""
     store = answer_store()
     request_key = rules.request_key(canonical)
-    snapshot = _fresh(store, instance, request_key)
+    choice = (instance.pk, request_key)
+    snapshot = _chosen(choice, instance)
     if snapshot is not None:
         return snapshot
-    snapshot = _fresh_poll_answering(store, instance, canonical)
-    if snapshot is not None:
-        return snapshot
-    return _shared_fetch(store, instance, canonical, request_key)
+    snapshot = (
+        _fresh(store, instance, request_key)
+        or _fresh_poll_answering(store, instance, canonical)
+        or _shared_fetch(store, instance, canonical, request_key)
+    )
+    if not settings.EMBEDDED:
+        with _choices_lock:
+            if len(_choices) >= _MAX_CHOICES:
+                _choices.clear()
+            _choices[choice] = (time.monotonic(), snapshot)
+    return snapshot
+
+
+def _chosen(choice: tuple[int, str], instance: ConnectInstance) -> Snapshot | None:
+    """The snapshot this process chose for the request less than CHOICE_KEPT ago, still fresh."""
+    with _choices_lock:
+        kept = _choices.get(choice)
+    if kept is None:
+        return None
+    chosen_at, snapshot = kept
+    fresh = (timezone.now() - snapshot.fetched_at).total_seconds() < instance.poll_interval
+    return snapshot if fresh and time.monotonic() - chosen_at < CHOICE_KEPT else None
 
 
 def snapshot(snapshot_id: str) -> Snapshot | None:
@@ -238,23 +270,30 @@ def _fetch(
     return snapshot
 
 
-def _take_quota_turn(store: AnswerStore, instance: ConnectInstance) -> Governor:
-    """Wait for this fetch's turn of the account's quota, or refuse with THROTTLED.
+def take_quota_turn(
+    store: AnswerStore, instance: ConnectInstance, operation: str = GET_CURRENT_METRIC_DATA
+) -> Governor:
+    """Wait for this call's turn of the account's quota, or refuse with THROTTLED.
 
     The governor hands out turns in order (a reserved turn is spent whether used
     or not), so a caller waits for a turn that is near and is refused when the
     line is long. After a refusal, the quota is not asked again until that turn
     is due: a busy API caller never pushes the wallboards' polls further back.
+    Each operation has its own quota (the account's GetCurrentMetricData one is
+    the instance's quota key; another operation's is that key and its name).
     """
-    refused = f"quota:{instance.quota_key}"
+    quota_key = instance.quota_key
+    if operation != GET_CURRENT_METRIC_DATA:
+        quota_key = f"{quota_key}:{operation}"
+    refused = f"quota:{quota_key}"
     failure = store.failure(refused)
     if failure is not None:
         raise ApiError(ErrorCode(failure.code), failure.message, retry_after=failure.retry_after)
     quota = governor()
-    wait = quota.reserve(instance.quota_key)
+    wait = quota.reserve(quota_key)
     if wait > QUOTA_PATIENCE:
         message = (
-            "The GetCurrentMetricData quota of this AWS account and Region is spent for now; "
+            f"The {operation} quota of this AWS account and Region is spent for now; "
             f"retry in {wait:.1f} s."
         )
         store.record_failure(refused, Failure(str(ErrorCode.THROTTLED), message, wait), wait)
@@ -269,7 +308,7 @@ def _fetch_under_quota(
     request: dict[str, Any],
     canonical: dict[str, Any],
 ) -> FetchResult:
-    quota = _take_quota_turn(store, instance)
+    quota = take_quota_turn(store, instance)
     try:
         pace_client(client_for(instance), instance.quota_key)
         with prepaid_call(quota, instance.quota_key):

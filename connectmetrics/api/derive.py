@@ -118,6 +118,8 @@ def derive(
         chosen.sort(key=_sort_key(sort_metric, order))
     names = list(metric_order) or metric_names(asked)
     return [
-        MetricRow(row.key, row.dimensions, {name: row.values.get(name) for name in names})
+        MetricRow(
+            row.key, row.dimensions, {name: row.values.get(name) for name in names}, row.filled
+        )
         for row in chosen
     ]

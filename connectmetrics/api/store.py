@@ -51,7 +51,7 @@ class Snapshot:
             {
                 "canonical": self.canonical,
                 "metrics": self.metrics,
-                "rows": [[row.key, row.dimensions, row.values] for row in self.rows],
+                "rows": [[row.key, row.dimensions, row.values, row.filled] for row in self.rows],
                 "data_snapshot_time": _epoch(self.data_snapshot_time),
                 "fetched_at": self.fetched_at.timestamp(),
             },
@@ -65,7 +65,8 @@ class Snapshot:
             id=snapshot_id,
             canonical=kept["canonical"],
             metrics=kept["metrics"],
-            rows=[MetricRow(key, dimensions, values) for key, dimensions, values in kept["rows"]],
+            # Snapshots kept before rows said whether they were filled in have three fields.
+            rows=[MetricRow(*row) for row in kept["rows"]],
             data_snapshot_time=_moment(kept["data_snapshot_time"]),
             fetched_at=datetime.fromtimestamp(kept["fetched_at"], UTC),
         )

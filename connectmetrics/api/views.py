@@ -21,12 +21,19 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from connectmetrics import rules
-from connectmetrics.api import cache, pagination
+from connectmetrics.access_memo import remembered
+from connectmetrics.api.answers import Page, answer_page, rendered
 from connectmetrics.api.auth import authenticate, authorise
-from connectmetrics.api.derive import derive
-from connectmetrics.api.envelope import MEANINGS, STATUS, ApiError, ErrorCode, failure, success
+from connectmetrics.api.envelope import (
+    MEANINGS,
+    STATUS,
+    ApiError,
+    ErrorCode,
+    dumps,
+    failure,
+    success_json,
+)
 from connectmetrics.api.openapi import document
-from connectmetrics.api.store import Snapshot
 from connectmetrics.catalogue import MAX_RESULTS, METRICS, SIMULATED_INSTANCE_ID
 from connectmetrics.client import MetricRow
 from connectmetrics.models import ConnectInstance
@@ -38,7 +45,7 @@ log = logging.getLogger(__name__)
 @csrf_exempt
 def current_metrics(request: HttpRequest, instance_ref: str) -> HttpResponse:
     try:
-        return success(_answer(request, instance_ref))
+        return success_json(_answer(request, instance_ref))
     except ApiError as error:
         return failure(error)
     except redis.RedisError:
@@ -51,7 +58,7 @@ def current_metrics(request: HttpRequest, instance_ref: str) -> HttpResponse:
         )
 
 
-def _answer(request: HttpRequest, instance_ref: str) -> dict[str, Any]:
+def _answer(request: HttpRequest, instance_ref: str) -> bytes:
     if request.method != "POST":
         raise ApiError(
             ErrorCode.METHOD_NOT_ALLOWED,
@@ -59,58 +66,36 @@ def _answer(request: HttpRequest, instance_ref: str) -> dict[str, Any]:
             "as a JSON object.",
         )
     caller = authenticate(request)
-    instance, arn = find_instance(instance_ref)
+    instance, arn = remembered(("instance", instance_ref), lambda: find_instance(instance_ref))
     authorise(caller, instance)
     if arn is not None and (why := rules.arn_mismatch(arn, place_of(instance))) is not None:
         raise ApiError(ErrorCode.VALIDATION_ERROR, f"InstanceId: {why}.")
     body = _json_body(request)
-    canonical = _canonical(body, instance)
-    request_key = rules.request_key(canonical)
-    next_token = body.get("NextToken")
-    if next_token:
-        position = pagination.read(next_token, instance_pk=instance.pk, request_key=request_key)
-        snapshot = cache.snapshot(position.snapshot_id)
-        offset = position.offset
-    else:
-        snapshot = cache.answer(instance, canonical)
-        offset = 0
-    asked_order = [metric["Name"] for metric in body["CurrentMetrics"]]
-    rows = None
-    if snapshot is not None:
-        rows = derive(
-            canonical, snapshot.canonical, snapshot.metrics, snapshot.rows, metric_order=asked_order
+    page = answer_page(
+        instance,
+        _canonical(body, instance),
+        next_token=body.get("NextToken"),
+        max_results=body.get("MaxResults"),
+        metric_order=[metric["Name"] for metric in body["CurrentMetrics"]],
+    )
+    # GetCurrentMetricData's answer, its MetricResults rendered once per page of a snapshot.
+    return b"".join(
+        (
+            b'{"MetricResults":',
+            rendered(page, _metric_results),
+            b',"NextToken":',
+            dumps(page.next_token),
+            b',"DataSnapshotTime":',
+            dumps(iso(page.snapshot.data_snapshot_time)),
+            b',"ApproximateTotalCount":',
+            dumps(page.total),
+            b"}",
         )
-    if snapshot is None or rows is None:
-        # Only a walk can get here: its snapshot outlived the pin (Redis evicted it).
-        raise ApiError(
-            ErrorCode.VALIDATION_ERROR,
-            "NextToken: the snapshot it pages through is no longer kept; start again without it.",
-        )
-    return _page(instance, request_key, snapshot, rows, offset, body.get("MaxResults"))
+    )
 
 
-def _page(
-    instance: ConnectInstance,
-    request_key: str,
-    snapshot: Snapshot,
-    rows: list[MetricRow],
-    offset: int,
-    max_results: int | None,
-) -> dict[str, Any]:
-    size = max_results or MAX_RESULTS
-    end = offset + size
-    next_token = None
-    if end < len(rows):
-        next_token = pagination.issue(
-            instance_pk=instance.pk, request_key=request_key, snapshot_id=snapshot.id, offset=end
-        )
-        cache.pin(snapshot)
-    return {
-        "MetricResults": [_metric_result(row) for row in rows[offset:end]],
-        "NextToken": next_token,
-        "DataSnapshotTime": iso(snapshot.data_snapshot_time),
-        "ApproximateTotalCount": len(rows),
-    }
+def _metric_results(page: Page) -> bytes:
+    return dumps([_metric_result(row) for row in page.rows])
 
 
 def _metric_result(row: MetricRow) -> dict[str, Any]:

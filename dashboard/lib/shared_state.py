@@ -8,12 +8,13 @@ Like `CHANNEL_LAYERS`, `settings.SHARED_STATE` names the backend and its config:
 Each kind of shared state (the snapshot store, poll locks, slot claims, backoff, the
 rate governor, the answer store, telemetry, the token guard) is one `SharedPart`,
 declared beside its two implementations; calling the part gives this process's
-instance from the chosen backend. The local backend makes each part once and keeps
-it (its state lives in the process); the Redis backend makes a thin client object on
-each call, over the process's shared connection pool.
+instance from the chosen backend. Each backend makes a part once and keeps it: the
+local one because its state lives in the process, the Redis one because a part is a
+thin client over the process's connection pool whose scripts need registering once.
 
-Tests swap the backend in one place: change `settings.SHARED_STATE` (the backend is
-chosen again on Django's `setting_changed`), or call `reset()` for fresh local state.
+Tests swap the backend in one place: any change of settings in a test (Django's
+`setting_changed`) makes the next use choose it again from settings.SHARED_STATE, and
+`reset()` starts from fresh local state.
 """
 
 import threading
@@ -85,10 +86,16 @@ class RedisSharedState:
     """Everything in Redis, shared by every web and worker process."""
 
     def __init__(self, url: str | None = None) -> None:
-        self.connections = RedisConnections(url)
+        self.url = url
+        self._parts: dict[tuple[SharedPart[Any], str], Any] = {}
+        self._lock = threading.Lock()
 
     def part(self, part: SharedPart[T]) -> T:
-        return part.redis(self.connections)
+        url = self.url or settings.REDIS_URL
+        with self._lock:
+            if (part, url) not in self._parts:
+                self._parts[part, url] = part.redis(RedisConnections(url))
+            return cast(T, self._parts[part, url])
 
 
 _backend: SharedStateBackend | None = None
@@ -122,9 +129,9 @@ def reset() -> None:
         _backend = None
 
 
-def _on_setting_changed(setting: str, **kwargs: Any) -> None:
-    if setting == "SHARED_STATE":
-        reset()
+def _on_setting_changed(**kwargs: Any) -> None:
+    # Parts read settings when they are made (the Redis URL, the quota's rate).
+    reset()
 
 
 setting_changed.connect(_on_setting_changed)

@@ -1,4 +1,5 @@
-"""Secret tokens shown once and stored only as a hash: display tokens and API tokens.
+"""Secrets the product issues, shown once; tokens stored only as a hash (display tokens,
+API tokens).
 
 The tokens are 256 random bits, so a plain SHA-256 is enough: there is no
 password to brute-force, and a lookup by hash stays one indexed query. A
@@ -26,13 +27,9 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-class HashedToken(models.Model):
-    """What every kind of token has: its hash, its prefix, when it was made and revoked."""
+class Credential(models.Model):
+    """What every secret the product issues has: when it was made and when revoked."""
 
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    prefix = models.CharField(
-        max_length=PREFIX_CHARS, editable=False, help_text="The token's first characters."
-    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -43,6 +40,23 @@ class HashedToken(models.Model):
     def revoked(self) -> bool:
         return self.revoked_at is not None
 
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
+
+class HashedToken(Credential):
+    """A token kept only as its hash: display tokens and API tokens."""
+
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(
+        max_length=PREFIX_CHARS, editable=False, help_text="The token's first characters."
+    )
+
+    class Meta:
+        abstract = True
+
     def give_secret(self) -> str:
         """Give this (unsaved) token a new secret: its hash and prefix are set, and the
         secret is returned, to be shown once and never stored."""
@@ -50,11 +64,6 @@ class HashedToken(models.Model):
         self.token_hash = hash_token(raw)
         self.prefix = raw[:PREFIX_CHARS]
         return raw
-
-    def revoke(self) -> None:
-        if self.revoked_at is None:
-            self.revoked_at = timezone.now()
-            self.save(update_fields=["revoked_at"])
 
     @classmethod
     def by_secret(cls, raw: str, **scope: Any) -> Self | None:

@@ -1,0 +1,1 @@
+"""The drop-in Amazon Connect endpoint: AWS's own wire protocol under /aws/ (docs/api.md)."""
