@@ -1,6 +1,11 @@
-"""Synthetic wallboard messages shaped like the server's (docs/messages.md).
+"""Wallboard messages for the benchmarks (docs/messages.md).
 
-For the TV endurance benchmark, which feeds a page faster than any real poll
+`demo_messages` gives the real demo wallboard's messages: `seed_demo` on a
+fresh database, then the real poller polling the simulated centre, 5 s of
+centre time apart, capturing the texts it publishes. The fan-out benchmark
+sends these; `python bench/wallboard_messages.py` prints their sizes.
+
+`SyntheticCentre` is for the TV endurance benchmark, which feeds a page faster than any real poll
 would: queues whose numbers random-walk, thresholds that breach now and then,
 and trend points in 30-second buckets. The centre keeps its own clock for the
 trend buckets (so thousands of fast updates cover hours of trends and the
@@ -8,15 +13,28 @@ page's 60-minute window really prunes), while every message is stamped with
 the real time, so the page sees its data as fresh.
 """
 
+import argparse
+import io
 import json
+import multiprocessing
+import multiprocessing.connection
+import os
 import random
+import statistics
+import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
-from connectmetrics.catalogue import DEFAULT_METRICS, METRICS, TREND_METRICS
-from connectmetrics.thresholds import Band, Direction
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.project_env import bench_project_env  # noqa: E402
+from connectmetrics.catalogue import DEFAULT_METRICS, METRICS, TREND_METRICS  # noqa: E402
+from connectmetrics.thresholds import Band, Direction  # noqa: E402
 
 QUEUE_NAMES = (
     "Sales",
@@ -216,3 +234,94 @@ def wallboard_message(title: str, *, ticker: str = "", build: str = "dev") -> st
             "build": build,
         }
     )
+
+
+# --- the real demo wallboard ------------------------------------------------------
+
+
+class DemoMessages(NamedTuple):
+    """What the demo wallboard's screens get: the snapshot after the first poll, then
+    the update of every poll after it."""
+
+    snapshot: str
+    updates: list[str]
+
+
+def demo_messages(updates: int, seconds_apart: float = 5.0) -> DemoMessages:
+    """The demo wallboard's ("demo", 20 queues, as `make demo` seeds it) messages over
+    `updates` polls after the first, `seconds_apart` of centre time apart."""
+    spawn = multiprocessing.get_context("spawn")
+    parent_end, child_end = spawn.Pipe()
+    with tempfile.TemporaryDirectory() as workdir:
+        env = bench_project_env("dashboard.settings", Path(workdir) / "demo.sqlite3")
+        env.pop("REDIS_URL", None)
+        # The messages, not the quota: every poll goes at once.
+        env["CONNECT_RATE_BURST"] = str(updates + 10)
+        process = spawn.Process(
+            target=_poll_the_demo, args=(env, updates, seconds_apart, child_end)
+        )
+        process.start()
+        if not parent_end.poll(300):
+            process.kill()
+            raise RuntimeError("the demo polls did not finish (see the error above)")
+        found: DemoMessages = parent_end.recv()
+        process.join()
+    return found
+
+
+def _poll_the_demo(
+    env: dict[str, str],
+    updates: int,
+    seconds_apart: float,
+    pipe: multiprocessing.connection.Connection,
+) -> None:
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from unittest import mock
+
+    from django.core.management import call_command
+
+    from connectmetrics.polling import Step, poll_queue_filter
+    from connectmetrics.simulator import activity
+    from connectmetrics.snapshots import snapshot_store
+    from dashboard.models import Wallboard
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", admin_password="bench-admin-password", stdout=io.StringIO())
+    queue_filter_id = Wallboard.objects.get(slug="demo").queue_filter_id
+    published: list[str] = []
+    shift = [0.0]
+    at_time = activity.snapshot
+    # The centre's time moves on `seconds_apart` per poll, without waiting for it.
+    with mock.patch.object(activity, "snapshot", lambda t, at: at_time(t, at + shift[0])):
+        for _ in range(updates + 1):
+            shift[0] += seconds_apart
+            result = poll_queue_filter(
+                queue_filter_id, publish=lambda _, text: published.append(text)
+            )
+            if result.step is not Step.OK:
+                raise RuntimeError(f"a demo poll ended {result.step}")
+            if len(published) == 1:
+                snapshot = snapshot_store().latest_text(queue_filter_id)
+    pipe.send(DemoMessages(snapshot, published[1:]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Sizes of the demo wallboard's messages.")
+    parser.add_argument("--updates", type=int, default=60)
+    parser.add_argument("--seconds-apart", type=float, default=5.0)
+    args = parser.parse_args()
+    found = demo_messages(args.updates, args.seconds_apart)
+    sizes = sorted(len(text.encode()) for text in found.updates)
+    print(f"snapshot after the first poll: {len(found.snapshot.encode()):,} bytes")
+    print(
+        f"{len(sizes)} updates, {args.seconds_apart:g} s apart: median "
+        f"{statistics.median(sizes):,.0f} bytes, p90 {sizes[int(len(sizes) * 0.9)]:,}, "
+        f"max {sizes[-1]:,}, min {sizes[0]:,}"
+    )
+
+
+if __name__ == "__main__":
+    main()
