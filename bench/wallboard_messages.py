@@ -284,8 +284,8 @@ def _poll_the_demo(
     from django.core.management import call_command
 
     from connectmetrics.polling import Step, poll_queue_filter
+    from connectmetrics.readings import readings_store
     from connectmetrics.simulator import activity
-    from connectmetrics.snapshots import snapshot_store
     from dashboard.models import Wallboard
 
     call_command("migrate", verbosity=0)
@@ -304,7 +304,7 @@ def _poll_the_demo(
             if result.step is not Step.OK:
                 raise RuntimeError(f"a demo poll ended {result.step}")
             if len(published) == 1:
-                snapshot = snapshot_store().latest_text(queue_filter_id)
+                snapshot = readings_store().latest_text(queue_filter_id)
     pipe.send(DemoMessages(snapshot, published[1:]))
 
 

@@ -37,9 +37,7 @@ from connectmetrics.backoff import backoff_state, fingerprint
 from connectmetrics.client import FetchResult, fetch_current_metrics
 from connectmetrics.governor import Governor, governor, prepaid_call
 from connectmetrics.locks import kept_alive, poll_lock
-from connectmetrics.models import ConnectInstance, Queue, QueueFilter, RoutingProfile
-from connectmetrics.outcomes import DESCRIPTIONS, Outcome, UpstreamError
-from connectmetrics.snapshot_builder import (
+from connectmetrics.message_builder import (
     Body,
     Named,
     Names,
@@ -53,7 +51,9 @@ from connectmetrics.snapshot_builder import (
     trend_bucket,
     trend_points,
 )
-from connectmetrics.snapshots import SnapshotStore, snapshot_store
+from connectmetrics.models import ConnectInstance, Queue, QueueFilter, RoutingProfile
+from connectmetrics.outcomes import DESCRIPTIONS, Outcome, UpstreamError
+from connectmetrics.readings import ReadingsStore, readings_store
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ def poll_queue_filter(
                 )
         # Numbered as the fetch starts: should this poll outlive its lock and finish
         # after a newer one, its older numbers are dropped rather than shown.
-        poll = _Poll(queue_filter, snapshot_store(), publish, where)
+        poll = _Poll(queue_filter, readings_store(), publish, where)
         poll.seq = poll.store.next_seq(queue_filter_id)
         started = time.monotonic()
         try:
@@ -211,7 +211,7 @@ class _Poll:
     """One poll past the governor: it will publish an update, good or bad."""
 
     queue_filter: QueueFilter
-    store: SnapshotStore
+    store: ReadingsStore
     publish: Publisher | None
     where: str
     seq: int = 0

@@ -19,7 +19,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from connectmetrics.snapshots import snapshot_store
+from connectmetrics.readings import readings_store
 from dashboard import fanout, push
 from dashboard.guard import (
     TOO_MANY_ATTEMPTS_CLOSE_CODE,
@@ -193,7 +193,7 @@ class WallboardConsumer(AsyncWebsocketConsumer):
         try:
             for group in self._groups():
                 await fanout.hub().join(group, self)
-            snapshot = await snapshot_store().alatest_text(verdict.queue_filter_id)
+            snapshot = await readings_store().alatest_text(verdict.queue_filter_id)
         except Exception:
             logger.exception("Cannot subscribe a wallboard socket")
             self.outbox.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE)
@@ -323,7 +323,7 @@ class WallboardConsumer(AsyncWebsocketConsumer):
             self.screen = replace(screen, queue_filter_id=queue_filter_id)
             try:
                 await hub.join(push.queue_filter_group(queue_filter_id), self)
-                snapshot = await snapshot_store().alatest_text(queue_filter_id)
+                snapshot = await readings_store().alatest_text(queue_filter_id)
             except Exception:
                 logger.exception("Cannot follow a re-pointed wallboard")
                 outbox.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE)

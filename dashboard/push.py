@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from connectmetrics.snapshot_builder import iso
+from connectmetrics.message_builder import iso
 from dashboard.models import Wallboard
 
 # Channel-layer message types; each is handled by the consumer method of that name.

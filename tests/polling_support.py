@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from pytest_django.fixtures import Settings
 
-from connectmetrics import backoff, client, governor, locks, schedule, snapshots
+from connectmetrics import backoff, client, governor, locks, readings, schedule
 from connectmetrics.simulator import CONTROL_URL_ENV
 
 
@@ -33,7 +33,7 @@ def embedded_mode(settings: Settings, monkeypatch: pytest.MonkeyPatch, fresh_cli
     settings.REDIS_URL = ""
     settings.EMBEDDED = True
     monkeypatch.delenv(CONTROL_URL_ENV, raising=False)
-    monkeypatch.setattr(snapshots, "_local", snapshots.LocalSnapshotStore())
+    monkeypatch.setattr(readings, "_local", readings.LocalReadingsStore())
     monkeypatch.setattr(locks, "_local", locks.LocalPollLock())
     monkeypatch.setattr(backoff, "_local", backoff.LocalBackoffState())
     monkeypatch.setattr(schedule, "_local", schedule.LocalSlotClaims())

@@ -15,7 +15,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectmetrics import snapshots
+from connectmetrics import readings
 from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.models import AccessMode, ConnectInstance, QueueFilter
 from dashboard import fanout, guard
@@ -34,7 +34,7 @@ IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 def embedded(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     settings.CHANNEL_LAYERS = IN_MEMORY
     settings.EMBEDDED = True
-    monkeypatch.setattr(snapshots, "_local", snapshots.LocalSnapshotStore())
+    monkeypatch.setattr(readings, "_local", readings.LocalReadingsStore())
     monkeypatch.setattr(guard, "_local", guard.LocalTokenGuard())
     channel_layers.backends.clear()
     yield
@@ -158,9 +158,7 @@ async def test_a_screen_gets_the_latest_snapshot_kept_by_the_poller(
     wallboard: Wallboard, tv_token: tuple[DisplayToken, str]
 ) -> None:
     kept = json.dumps({"type": "snapshot", "queue_filter": wallboard.queue_filter_id, "seq": 41})
-    snapshots.snapshot_store().save(
-        wallboard.queue_filter_id, seq=41, snapshot_text=kept, good=None
-    )
+    readings.readings_store().save(wallboard.queue_filter_id, seq=41, snapshot_text=kept, good=None)
     socket = await open_socket(tv_path(wallboard, tv_token[1]))
 
     await receive(socket)

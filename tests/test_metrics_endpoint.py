@@ -16,10 +16,10 @@ from pytest_django.fixtures import Settings
 
 from connectmetrics import telemetry
 from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
+from connectmetrics.message_builder import iso
 from connectmetrics.models import QueueFilter
 from connectmetrics.polling import poll_queue_filter
 from connectmetrics.simulator import set_faults
-from connectmetrics.snapshot_builder import iso
 from dashboard import fanout, fanout_metrics
 from dashboard.asgi import application
 from dashboard.models import DisplayToken, Wallboard

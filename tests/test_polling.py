@@ -14,11 +14,11 @@ from connectmetrics import polling
 from connectmetrics.backoff import backoff_state
 from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.locks import poll_lock
+from connectmetrics.message_builder import TREND_WINDOW_MS
 from connectmetrics.models import ConnectInstance, QueueFilter
 from connectmetrics.polling import PollResult, Step, poll_queue_filter
+from connectmetrics.readings import readings_store
 from connectmetrics.simulator import set_faults
-from connectmetrics.snapshot_builder import TREND_WINDOW_MS
-from connectmetrics.snapshots import snapshot_store
 from tests.simulated_centre import demo_filter, simulated_instance, upstream_calls
 
 pytest_plugins = ["tests.polling_support"]
@@ -55,7 +55,7 @@ def test_a_poll_stores_a_snapshot_and_pushes_the_same_numbers_once(
     assert result.step is Step.OK and result.seq is not None and result.seq > 0
     assert upstream_calls(redis_mode) == 1 == result.calls
     (update,) = screens.updates
-    snapshot = json.loads(snapshot_store().latest_text(queue_filter.pk))
+    snapshot = json.loads(readings_store().latest_text(queue_filter.pk))
     assert update["type"] == "update" and snapshot["type"] == "snapshot"
     assert update["rows"] == snapshot["rows"] and update["seq"] == snapshot["seq"] == result.seq
     assert update["status"] == "ok" and update["reason"] == ""
@@ -110,7 +110,7 @@ def test_a_poll_that_outlived_its_lock_never_replaces_newer_numbers(
     assert newer[0].step is Step.OK and older.step is Step.OK
     assert older.update_text is None  # dropped, not pushed
     assert [u["seq"] for u in screens.updates] == [newer[0].seq]
-    kept = json.loads(snapshot_store().latest_text(queue_filter.pk))
+    kept = json.loads(readings_store().latest_text(queue_filter.pk))
     assert kept["seq"] == newer[0].seq and older.seq is None
 
 
@@ -324,7 +324,7 @@ def test_first_snapshot_plus_updates_equals_a_fresh_snapshot(
     )
     queue_filter = demo_filter(simulated_instance(), groupings=("QUEUE", "CHANNEL"))
     poll_queue_filter(queue_filter.pk, publish=screens)
-    state = json.loads(snapshot_store().latest_text(queue_filter.pk))
+    state = json.loads(readings_store().latest_text(queue_filter.pk))
     # Polls within a bucket, across buckets, past the hour, and one that fails.
     for step, seconds in enumerate([5, 10, 30, 600, 1800, 1200, 40, 5, 700]):
         clock.now += seconds
@@ -336,7 +336,7 @@ def test_first_snapshot_plus_updates_equals_a_fresh_snapshot(
         poll_queue_filter(queue_filter.pk, publish=screens)
     for update in screens.updates[1:]:
         apply_update(state, update)
-    fresh = json.loads(snapshot_store().latest_text(queue_filter.pk))
+    fresh = json.loads(readings_store().latest_text(queue_filter.pk))
     assert state == fresh
     assert fresh["seq"] == screens.updates[0]["seq"] + 9
     assert any(len(points) > 1 for row in fresh["trends"].values() for points in row.values())

@@ -1,4 +1,4 @@
-"""The snapshot store: a screen always gets a snapshot at once, numbered, never older than kept."""
+"""The readings store: a screen always gets a snapshot at once, numbered, never older than kept."""
 
 import json
 import time
@@ -7,21 +7,21 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from connectmetrics.snapshot_builder import TREND_BUCKET_MS, WAITING_REASON
-from connectmetrics.snapshots import LocalSnapshotStore, RedisSnapshotStore, SnapshotStore
+from connectmetrics.message_builder import TREND_BUCKET_MS, WAITING_REASON
+from connectmetrics.readings import LocalReadingsStore, ReadingsStore, RedisReadingsStore
 
-StoreFactory = Callable[[], SnapshotStore]
+StoreFactory = Callable[[], ReadingsStore]
 
 
 @pytest.fixture(params=["redis", "local"])
 def make_store(request: pytest.FixtureRequest, settings: object) -> StoreFactory:
     """Each call is one process's view of the store (Redis: another process's client)."""
     if request.param == "local":
-        shared = LocalSnapshotStore()
+        shared = LocalReadingsStore()
         return lambda: shared
     url = request.getfixturevalue("redis_url")
     setattr(settings, "REDIS_URL", url)  # noqa: B010 - the async client reads it
-    return lambda: RedisSnapshotStore(redis.Redis.from_url(url))
+    return lambda: RedisReadingsStore(redis.Redis.from_url(url))
 
 
 def test_a_screen_gets_a_waiting_snapshot_before_the_first_poll(make_store: StoreFactory) -> None:
@@ -50,18 +50,18 @@ def test_seq_strictly_increases_across_processes(make_store: StoreFactory) -> No
 
 
 def test_seq_keeps_going_up_after_a_restart_of_embedded_mode() -> None:
-    last = LocalSnapshotStore().next_seq(3)
+    last = LocalReadingsStore().next_seq(3)
     time.sleep(0.01)  # a restart takes far longer; polls are at least a second apart
-    assert LocalSnapshotStore().next_seq(3) > last
+    assert LocalReadingsStore().next_seq(3) > last
 
 
 def test_seq_keeps_going_up_after_redis_lost_its_data(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
-    store = RedisSnapshotStore(client)
+    store = RedisReadingsStore(client)
     last = max(store.next_seq(3) for _ in range(3))
     client.flushall()  # restarted without persistence, as in docker-compose
     time.sleep(0.01)
-    assert RedisSnapshotStore(client).next_seq(3) > last
+    assert RedisReadingsStore(client).next_seq(3) > last
 
 
 def test_an_older_snapshot_never_replaces_a_newer_one(make_store: StoreFactory) -> None:

@@ -1,4 +1,4 @@
-"""Build the snapshot and update messages from one poll (see BRIEF: the snapshot message).
+"""Build the snapshot and update messages from one poll (see docs/messages.md).
 
 Pure functions of their arguments: the poller gathers what they need (the fetch
 result, names and thresholds from the database, the trend history from the

@@ -1,4 +1,4 @@
-"""The snapshot store: what every socket is sent first, per queue filter.
+"""The readings store: the latest of each queue filter, and what every socket is sent first.
 
 Per queue filter it keeps
 - the sequence counter (INCR; survives restarts of every process, and even a
@@ -8,9 +8,9 @@ Per queue filter it keeps
 - the body of the last good poll, shown (marked stale) while polls fail,
 - the trend history: TREND_METRICS per row, 30-second buckets, 60 minutes.
 
-`RedisSnapshotStore` shares it between the worker that polls and every web
-process; `LocalSnapshotStore` keeps it in the one process of embedded mode.
-`snapshot_store()` picks by settings.EMBEDDED.
+`RedisReadingsStore` shares it between the worker that polls and every web
+process; `LocalReadingsStore` keeps it in the one process of embedded mode.
+`readings_store()` picks by settings.EMBEDDED.
 """
 
 import json
@@ -23,7 +23,7 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-from connectmetrics.snapshot_builder import (
+from connectmetrics.message_builder import (
     Body,
     TrendPoints,
     Trends,
@@ -44,7 +44,7 @@ def waiting_text(queue_filter_id: int, published_at: datetime | None = None) -> 
     )
 
 
-class SnapshotStore(Protocol):
+class ReadingsStore(Protocol):
     def latest_text(self, queue_filter_id: int) -> str:
         """The latest snapshot message text (a placeholder before the first poll)."""
         ...
@@ -73,7 +73,7 @@ class SnapshotStore(Protocol):
         ...
 
 
-class LocalSnapshotStore:
+class LocalReadingsStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         # Nothing survives a restart here, yet seq must still only go up for the
@@ -155,7 +155,7 @@ return 1
 """
 
 
-class RedisSnapshotStore:
+class RedisReadingsStore:
     """Keys: cm:qf:<id>:seq (the counter) and the hash cm:qf:<id> (everything else)."""
 
     def __init__(self, client: "redis.Redis[Any]") -> None:
@@ -211,13 +211,13 @@ class RedisSnapshotStore:
         return bool(saved)
 
 
-_local = LocalSnapshotStore()
+_local = LocalReadingsStore()
 
 
-def snapshot_store() -> SnapshotStore:
+def readings_store() -> ReadingsStore:
     """The store for this process's mode (settings.EMBEDDED)."""
     if settings.EMBEDDED:
         return _local
     from connectmetrics.redis_client import redis_client
 
-    return RedisSnapshotStore(redis_client())
+    return RedisReadingsStore(redis_client())

@@ -5,7 +5,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectmetrics.client import MetricRow
-from connectmetrics.snapshot_builder import (
+from connectmetrics.message_builder import (
     TREND_BUCKET_MS,
     Named,
     Names,
