@@ -19,7 +19,6 @@ rests the filter (see connectmetrics.backoff) and publishes an update with
 status "stale" (the last good numbers) or "error" (none yet) and the reason.
 """
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from connectmetrics import rules, telemetry
+from connectmetrics import rules, socket_messages, telemetry
 from connectmetrics.api.cache import remember_poll
 from connectmetrics.backoff import backoff_state, fingerprint
 from connectmetrics.client import FetchResult, fetch_current_metrics
@@ -42,14 +41,14 @@ from connectmetrics.message_builder import (
     Named,
     Names,
     ThresholdRule,
-    TrendPoints,
     Trends,
     build_rows,
     failed_body,
-    message,
     ok_body,
+    snapshot,
     trend_bucket,
     trend_points,
+    update,
 )
 from connectmetrics.models import ConnectInstance, Queue, QueueFilter, RoutingProfile
 from connectmetrics.outcomes import DESCRIPTIONS, Outcome, UpstreamError
@@ -302,11 +301,13 @@ def _succeeded(poll: _Poll, request: dict[str, Any], fetched: FetchResult) -> Po
         fetched_at=fetched_at,
         poll_interval=instance.poll_interval,
     )
-    points = trend_points(rows, trend_bucket(fetched.data_snapshot_time or fetched_at))
-    trends = store.add_trend_points(queue_filter.pk, points)
+    bucket = trend_bucket(fetched.data_snapshot_time or fetched_at)
+    trends = store.add_trend_points(queue_filter.pk, trend_points(rows, bucket))
     if trends is None:
-        points, trends = {}, store.trends(queue_filter.pk)
-    text = _store_and_publish(poll, body, trends, points, good=True)
+        # Older than the history (a worker whose clock lags): no new points.
+        text = _store_and_publish(poll, body, store.trends(queue_filter.pk), None, good=True)
+    else:
+        text = _store_and_publish(poll, body, trends, bucket, good=True)
     return PollResult(queue_filter.pk, Step.OK, poll.seq, text, calls=fetched.calls)
 
 
@@ -316,7 +317,7 @@ def supervisor_reason(outcome: Outcome, last_good: Body | None) -> str:
     reason = DESCRIPTIONS[outcome]
     if outcome in NEEDS_ADMIN:
         reason += "; an administrator needs to check the Connect settings"
-    shown = last_good and (last_good.get("data_snapshot_time") or last_good.get("fetched_at"))
+    shown = last_good and (last_good.data_snapshot_time or last_good.fetched_at)
     if shown:
         local = timezone.localtime(datetime.fromisoformat(shown))
         reason += f"; showing the numbers from {local:%H:%M:%S}"
@@ -357,36 +358,38 @@ def _failed(poll: _Poll, error: UpstreamError, depends_on: str) -> PollResult:
         groupings=queue_filter.groupings,
         poll_interval=instance.poll_interval,
     )
-    text = _store_and_publish(poll, body, store.trends(queue_filter.pk), {}, good=False)
+    text = _store_and_publish(poll, body, store.trends(queue_filter.pk), None, good=False)
     return PollResult(queue_filter.pk, Step.FAILED, poll.seq, text)
 
 
-def _serialise(message: dict[str, Any]) -> str:
-    # Compact: this text goes to every screen of the filter, every interval.
-    return json.dumps(message, separators=(",", ":"))
-
-
 def _store_and_publish(
-    poll: _Poll, body: Body, trends: Trends, points: TrendPoints, *, good: bool
+    poll: _Poll, body: Body, trends: Trends, bucket: int | None, *, good: bool
 ) -> str | None:
-    """Serialise once, keep the snapshot, push the update; the update's text, or None
-    when a newer poll's snapshot is already kept (then nothing is pushed)."""
+    """Encode once, keep the snapshot, push the update (what changed since the snapshot
+    kept before); the update's text, or None when a newer poll's snapshot is already
+    kept (then nothing is pushed)."""
     queue_filter_id = poll.queue_filter.pk
     published_at = timezone.now()
-    snapshot_text, update_text = (
-        _serialise(
-            message(
-                kind,
-                queue_filter_id=queue_filter_id,
-                seq=poll.seq,
-                body=body,
-                published_at=published_at,
-                build=settings.BUILD_ID,
-                trends=trends,
-                points=points,
-            )
+    base = socket_messages.decode_snapshot(poll.store.latest_text(queue_filter_id))
+    snapshot_text = socket_messages.encode(
+        snapshot(
+            queue_filter_id=queue_filter_id,
+            seq=poll.seq,
+            body=body,
+            published_at=published_at,
+            build=settings.BUILD_ID,
+            trends=trends,
         )
-        for kind in ("snapshot", "update")
+    )
+    update_text = socket_messages.encode(
+        update(
+            base,
+            seq=poll.seq,
+            body=body,
+            published_at=published_at,
+            build=settings.BUILD_ID,
+            bucket=bucket,
+        )
     )
     kept = poll.store.save(
         queue_filter_id, seq=poll.seq, snapshot_text=snapshot_text, good=body if good else None

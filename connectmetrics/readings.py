@@ -19,24 +19,33 @@ import time
 from datetime import datetime
 from typing import Any, Protocol
 
+import msgspec
 import redis
 from django.conf import settings
 from django.utils import timezone
 
+from connectmetrics import socket_messages
 from connectmetrics.message_builder import (
     Body,
     TrendPoints,
     Trends,
     apply_trend_points,
     is_in_order,
-    waiting_message,
+    waiting_snapshot,
 )
+
+_body = msgspec.json.Decoder(Body)
+_encoder = msgspec.json.Encoder()
+
+
+def _encode(body: Body) -> str:
+    return _encoder.encode(body).decode()
 
 
 def waiting_text(queue_filter_id: int, published_at: datetime | None = None) -> str:
     """The placeholder snapshot text for a queue filter not polled yet."""
-    return json.dumps(
-        waiting_message(
+    return socket_messages.encode(
+        waiting_snapshot(
             queue_filter_id,
             published_at=published_at or timezone.now(),
             build=settings.BUILD_ID,
@@ -105,7 +114,7 @@ class LocalReadingsStore:
     def last_good(self, queue_filter_id: int) -> Body | None:
         with self._lock:
             good = self._good.get(queue_filter_id)
-        return json.loads(good) if good else None
+        return _body.decode(good) if good else None
 
     def trends(self, queue_filter_id: int) -> Trends:
         with self._lock:
@@ -127,7 +136,7 @@ class LocalReadingsStore:
                 return False
             self._snapshots[queue_filter_id] = (seq, snapshot_text)
             if good is not None:
-                self._good[queue_filter_id] = json.dumps(good)
+                self._good[queue_filter_id] = _encode(good)
             return True
 
 
@@ -185,7 +194,7 @@ class RedisReadingsStore:
 
     def last_good(self, queue_filter_id: int) -> Body | None:
         good = self.client.hget(self._key(queue_filter_id), "good")
-        return json.loads(good) if good else None
+        return _body.decode(good) if good else None
 
     def trends(self, queue_filter_id: int) -> Trends:
         raw = self.client.hget(self._key(queue_filter_id), "trends")
@@ -206,7 +215,7 @@ class RedisReadingsStore:
     ) -> bool:
         saved = self._save(
             keys=[self._key(queue_filter_id)],
-            args=[seq, snapshot_text, json.dumps(good) if good is not None else ""],
+            args=[seq, snapshot_text, _encode(good) if good is not None else ""],
         )
         return bool(saved)
 

@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from connectmetrics.readings import readings_store
+from connectmetrics.socket_messages import position_of
 from dashboard import fanout, push
 from dashboard.guard import (
     TOO_MANY_ATTEMPTS_CLOSE_CODE,
@@ -198,7 +199,7 @@ class WallboardConsumer(AsyncWebsocketConsumer):
             logger.exception("Cannot subscribe a wallboard socket")
             self.outbox.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE)
             return
-        self.outbox.put("snapshot", snapshot)
+        self.outbox.put_snapshot(position_of(snapshot).seq, snapshot)
         self.outbox.release()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -230,8 +231,12 @@ class WallboardConsumer(AsyncWebsocketConsumer):
                 self.heartbeat(envelope)
 
     def snapshot_update(self, envelope: fanout.Envelope) -> None:
-        if self.outbox is not None:
-            self.outbox.put("update", envelope["text"])
+        outbox = self.outbox
+        if outbox is not None and not outbox.put_update(
+            envelope["seq"], envelope["base"], envelope["text"]
+        ):
+            # It missed an update (too slow to take them all): start it afresh.
+            self._spawn(self._send_fresh_snapshot())
 
     def wallboard_message(self, envelope: fanout.Envelope) -> None:
         screen, outbox = self.screen, self.outbox
@@ -317,7 +322,7 @@ class WallboardConsumer(AsyncWebsocketConsumer):
             if screen is None or outbox is None or screen.queue_filter_id == queue_filter_id:
                 return
             outbox.hold()
-            outbox.drop("update")
+            outbox.await_snapshot()
             hub = fanout.hub()
             hub.leave(push.queue_filter_group(screen.queue_filter_id), self)
             self.screen = replace(screen, queue_filter_id=queue_filter_id)
@@ -328,8 +333,22 @@ class WallboardConsumer(AsyncWebsocketConsumer):
                 logger.exception("Cannot follow a re-pointed wallboard")
                 outbox.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE)
                 return
-            outbox.put("snapshot", snapshot)
+            outbox.put_snapshot(position_of(snapshot).seq, snapshot)
             outbox.release()
+
+    async def _send_fresh_snapshot(self) -> None:
+        """Send the latest snapshot of the screen's queue filter, for updates to follow."""
+        async with self._switching:
+            screen, outbox = self.screen, self.outbox
+            if screen is None or outbox is None:
+                return
+            try:
+                snapshot = await readings_store().alatest_text(screen.queue_filter_id)
+            except Exception:
+                logger.exception("Cannot read a snapshot for a screen that missed an update")
+                outbox.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE)
+                return
+            outbox.put_snapshot(position_of(snapshot).seq, snapshot)
 
     async def _check_access(self, viewer: Viewer) -> None:
         screen = self.screen

@@ -4,9 +4,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
+from msgspec import UNSET
+
+from connectmetrics import socket_messages
 from connectmetrics.client import MetricRow
 from connectmetrics.message_builder import (
     TREND_BUCKET_MS,
+    Body,
     Named,
     Names,
     ThresholdRule,
@@ -15,11 +20,13 @@ from connectmetrics.message_builder import (
     build_totals,
     failed_body,
     iso,
-    message,
     ok_body,
+    snapshot,
     trend_bucket,
     trend_points,
+    update,
 )
+from connectmetrics.socket_messages import Metric, Resource, Row, RowChange, Totals, Trends
 from connectmetrics.thresholds import Band, Direction
 
 NAMES = Names(
@@ -57,29 +64,29 @@ def test_rows_carry_names_from_the_database_and_labels_per_grouping() -> None:
         [],
     )
     assert rows == [
-        {
-            "key": "QUEUE=q-billing|CHANNEL=VOICE",
-            "label": "Billing <b> · Voice",  # raw text: the page escapes it
-            "dimensions": {
-                "QUEUE": {"id": "q-billing", "arn": "arn:q-billing", "name": "Billing <b>"},
+        Row(
+            key="QUEUE=q-billing|CHANNEL=VOICE",
+            label="Billing <b> · Voice",  # raw text: the page escapes it
+            dimensions={
+                "QUEUE": Resource(id="q-billing", arn="arn:q-billing", name="Billing <b>"),
                 "CHANNEL": "VOICE",
             },
-            "values": {"AGENTS_ONLINE": 3, "OLDEST_CONTACT_AGE": 41.0},
-            "levels": {},
-        }
+            values={"AGENTS_ONLINE": 3, "OLDEST_CONTACT_AGE": 41.0},
+            levels={},
+        )
     ]
-    assert isinstance(rows[0]["values"]["AGENTS_ONLINE"], int)
+    assert isinstance(rows[0].values["AGENTS_ONLINE"], int)
 
 
 def test_unknown_queue_falls_back_to_its_id_and_no_grouping_is_one_row() -> None:
     (row,) = build_rows(
         [queue_row("q-new", AGENTS_ONLINE=1)], ["QUEUE"], ["AGENTS_ONLINE"], NAMES, []
     )
-    assert row["label"] == "q-new"
+    assert row.label == "q-new"
     (total,) = build_rows(
         [MetricRow("ALL", {}, {"AGENTS_ONLINE": 9.0})], [], ["AGENTS_ONLINE"], NAMES, []
     )
-    assert (total["key"], total["label"], total["dimensions"]) == ("ALL", "All", {})
+    assert (total.key, total.label, total.dimensions) == ("ALL", "All", {})
 
 
 def test_an_unknown_value_stays_unknown_and_breaches_nothing() -> None:
@@ -90,8 +97,8 @@ def test_an_unknown_value_stays_unknown_and_breaches_nothing() -> None:
         NAMES,
         [ThresholdRule("ESTIMATED_WAIT_TIME", Band(10, 20, HIGHER))],
     )
-    assert row["values"] == {"ESTIMATED_WAIT_TIME": None}
-    assert row["levels"] == {"ESTIMATED_WAIT_TIME": "ok"}
+    assert row.values == {"ESTIMATED_WAIT_TIME": None}
+    assert row.levels == {"ESTIMATED_WAIT_TIME": "ok"}
 
 
 def test_a_queue_threshold_replaces_the_every_row_one_for_that_queue_only() -> None:
@@ -110,8 +117,8 @@ def test_a_queue_threshold_replaces_the_every_row_one_for_that_queue_only() -> N
         NAMES,
         thresholds,
     )
-    assert rows[0]["levels"] == {"CONTACTS_IN_QUEUE": "critical", "AGENTS_AVAILABLE": "critical"}
-    assert rows[1]["levels"] == {"CONTACTS_IN_QUEUE": "ok", "AGENTS_AVAILABLE": "warning"}
+    assert rows[0].levels == {"CONTACTS_IN_QUEUE": "critical", "AGENTS_AVAILABLE": "critical"}
+    assert rows[1].levels == {"CONTACTS_IN_QUEUE": "ok", "AGENTS_AVAILABLE": "warning"}
 
 
 def test_totals_follow_the_catalogue_and_show_the_worst_level_of_the_column() -> None:
@@ -130,33 +137,33 @@ def test_totals_follow_the_catalogue_and_show_the_worst_level_of_the_column() ->
     totals = build_totals(
         rows, ["CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE", "ESTIMATED_WAIT_TIME"], ["QUEUE"]
     )
-    assert totals == {
-        "values": {"CONTACTS_IN_QUEUE": 5, "OLDEST_CONTACT_AGE": 90.5},
-        "levels": {"CONTACTS_IN_QUEUE": "critical"},
-    }
+    assert totals == Totals(
+        values={"CONTACTS_IN_QUEUE": 5, "OLDEST_CONTACT_AGE": 90.5},
+        levels={"CONTACTS_IN_QUEUE": "critical"},
+    )
 
 
 def test_agents_are_totalled_only_where_each_agent_is_in_one_row() -> None:
     rows = [
-        {"values": {"AGENTS_ONLINE": 3, "CONTACTS_IN_QUEUE": 2}, "levels": {}},
-        {"values": {"AGENTS_ONLINE": 4, "CONTACTS_IN_QUEUE": 1}, "levels": {}},
+        Row("a", "A", {}, {"AGENTS_ONLINE": 3, "CONTACTS_IN_QUEUE": 2}, {}),
+        Row("b", "B", {}, {"AGENTS_ONLINE": 4, "CONTACTS_IN_QUEUE": 1}, {}),
     ]
     metrics = ["AGENTS_ONLINE", "CONTACTS_IN_QUEUE"]
     # An agent serving both queues is in both queue rows: a sum would count them twice.
-    assert build_totals(rows, metrics, ["QUEUE"])["values"] == {"CONTACTS_IN_QUEUE": 3}
+    assert build_totals(rows, metrics, ["QUEUE"]).values == {"CONTACTS_IN_QUEUE": 3}
     # An agent has exactly one routing profile; a queue may serve several profiles.
-    assert build_totals(rows, metrics, ["ROUTING_PROFILE"])["values"] == {"AGENTS_ONLINE": 7}
+    assert build_totals(rows, metrics, ["ROUTING_PROFILE"]).values == {"AGENTS_ONLINE": 7}
 
 
 def test_trend_rule_replaces_within_a_bucket_appends_across_and_keeps_sixty_minutes() -> None:
     start = trend_bucket(WHEN)
     trends: dict[str, Any] = {}
-    apply_trend_points(trends, {"QUEUE=a": {"CONTACTS_IN_QUEUE": [start, 1]}})
-    apply_trend_points(trends, {"QUEUE=a": {"CONTACTS_IN_QUEUE": [start, 2]}})
-    assert trends == {"QUEUE=a": {"CONTACTS_IN_QUEUE": [[start, 2]]}}
+    apply_trend_points(trends, {"QUEUE=a": {"CONTACTS_IN_QUEUE": (start, 1)}})
+    apply_trend_points(trends, {"QUEUE=a": {"CONTACTS_IN_QUEUE": (start, 2)}})
+    assert trends == {"QUEUE=a": {"CONTACTS_IN_QUEUE": [(start, 2)]}}
     for step in range(1, 200):
         apply_trend_points(
-            trends, {"QUEUE=a": {"CONTACTS_IN_QUEUE": [start + step * TREND_BUCKET_MS, step]}}
+            trends, {"QUEUE=a": {"CONTACTS_IN_QUEUE": (start + step * TREND_BUCKET_MS, step)}}
         )
     series = trends["QUEUE=a"]["CONTACTS_IN_QUEUE"]
     assert len(series) == 120
@@ -166,9 +173,9 @@ def test_trend_rule_replaces_within_a_bucket_appends_across_and_keeps_sixty_minu
 def test_rows_that_stop_reporting_age_out_of_the_trends() -> None:
     start = trend_bucket(WHEN)
     trends: dict[str, Any] = {}
-    apply_trend_points(trends, {"QUEUE=gone": {"CONTACTS_IN_QUEUE": [start, 4]}})
+    apply_trend_points(trends, {"QUEUE=gone": {"CONTACTS_IN_QUEUE": (start, 4)}})
     hour_later = start + 60 * 60 * 1000
-    apply_trend_points(trends, {"QUEUE=a": {"CONTACTS_IN_QUEUE": [hour_later, 1]}})
+    apply_trend_points(trends, {"QUEUE=a": {"CONTACTS_IN_QUEUE": (hour_later, 1)}})
     assert list(trends) == ["QUEUE=a"]
 
 
@@ -185,7 +192,7 @@ def test_trend_points_cover_only_trend_metrics() -> None:
         NAMES,
         [],
     )
-    assert trend_points(rows, 60_000) == {"QUEUE=q-sales": {"CONTACTS_IN_QUEUE": [60_000, 3]}}
+    assert trend_points(rows, 60_000) == {"QUEUE=q-sales": {"CONTACTS_IN_QUEUE": (60_000, 3)}}
 
 
 def test_a_failed_poll_keeps_the_last_good_numbers_marked_stale_or_says_there_are_none() -> None:
@@ -200,38 +207,107 @@ def test_a_failed_poll_keeps_the_last_good_numbers_marked_stale_or_says_there_ar
     stale = failed_body(
         good, reason="throttled", metrics=["AGENTS_ONLINE"], groupings=["QUEUE"], poll_interval=5
     )
-    assert stale == {**good, "status": "stale", "reason": "throttled"}
+    assert stale == msgspec.structs.replace(good, status="stale", reason="throttled")
     error = failed_body(
         None, reason="denied", metrics=["AGENTS_ONLINE"], groupings=["QUEUE"], poll_interval=5
     )
-    assert (error["status"], error["rows"], error["fetched_at"]) == ("error", [], None)
-    assert error["metrics"] == [{"name": "AGENTS_ONLINE", "unit": "COUNT", "label": "Online"}]
+    assert (error.status, error.rows, error.fetched_at) == ("error", [], None)
+    assert error.metrics == [Metric(name="AGENTS_ONLINE", unit="COUNT", label="Online")]
 
 
-def test_snapshot_carries_the_history_and_update_the_newest_points() -> None:
-    body = ok_body(
-        rows=[],
-        metrics=[],
-        groupings=[],
-        data_snapshot_time=None,
+def body_of(rows: list[Row], metrics: list[str]) -> Body:
+    return ok_body(
+        rows=rows,
+        metrics=metrics,
+        groupings=["QUEUE"],
+        data_snapshot_time=WHEN,
         fetched_at=WHEN,
         poll_interval=5,
     )
-    common: dict[str, Any] = {
-        "queue_filter_id": 3,
-        "seq": 41,
-        "body": body,
-        "published_at": WHEN,
-        "build": "b1",
-        "trends": {"ALL": {"CONTACTS_IN_QUEUE": [[0, 1]]}},
-        "points": {"ALL": {"CONTACTS_IN_QUEUE": [0, 1]}},
+
+
+def test_snapshot_carries_the_whole_history_and_the_envelope() -> None:
+    trends: Trends = {"ALL": {"CONTACTS_IN_QUEUE": [(0, 1)]}}
+    made = snapshot(
+        queue_filter_id=3,
+        seq=41,
+        body=body_of([], []),
+        published_at=WHEN,
+        build="b1",
+        trends=trends,
+    )
+    assert (made.queue_filter, made.seq, made.build, made.trends) == (3, 41, "b1", trends)
+    assert made.published_at == "2026-11-26T08:03:22.123Z"
+    assert made.trend_metrics == ["CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE", "AGENTS_AVAILABLE"]
+
+
+def test_an_update_carries_only_what_changed_naming_rows_by_position() -> None:
+    metrics = ["CONTACTS_IN_QUEUE", "AGENTS_ONLINE"]
+    threshold = [ThresholdRule("CONTACTS_IN_QUEUE", Band(2, 4, HIGHER))]
+    before = build_rows(
+        [
+            queue_row("q-sales", CONTACTS_IN_QUEUE=1, AGENTS_ONLINE=4),
+            queue_row("q-billing", CONTACTS_IN_QUEUE=0, AGENTS_ONLINE=2),
+            queue_row("q-gone", CONTACTS_IN_QUEUE=0, AGENTS_ONLINE=1),
+        ],
+        ["QUEUE"],
+        metrics,
+        NAMES,
+        threshold,
+    )
+    base = snapshot(
+        queue_filter_id=3,
+        seq=41,
+        body=body_of(before, metrics),
+        published_at=WHEN,
+        build="b1",
+        trends={},
+    )
+    after = build_rows(
+        [
+            queue_row("q-billing", CONTACTS_IN_QUEUE=5, AGENTS_ONLINE=2),
+            queue_row("q-sales", CONTACTS_IN_QUEUE=1, AGENTS_ONLINE=4),
+            queue_row("q-new", CONTACTS_IN_QUEUE=0, AGENTS_ONLINE=1),
+        ],
+        ["QUEUE"],
+        metrics,
+        NAMES,
+        threshold,
+    )
+    made = update(
+        base, seq=42, body=body_of(after, metrics), published_at=WHEN, build="b1", bucket=60_000
+    )
+    assert (made.seq, made.base, made.trend_bucket) == (42, 41, 60_000)
+    # q-billing (position 1) changed a value and its level; q-sales did not change.
+    assert made.changes == {
+        1: RowChange(values={"CONTACTS_IN_QUEUE": 5}, levels={"CONTACTS_IN_QUEUE": "critical"})
     }
-    snapshot = message("snapshot", **common)
-    update = message("update", **common)
-    assert snapshot["trends"] == common["trends"] and "trend_points" not in snapshot
-    assert update["trend_points"] == common["points"] and "trends" not in update
-    assert {k: v for k, v in snapshot.items() if k not in ("type", "trends")} == {
-        k: v for k, v in update.items() if k not in ("type", "trend_points")
-    }
-    assert snapshot["seq"] == 41 and snapshot["queue_filter"] == 3
-    assert snapshot["published_at"] == "2026-11-26T08:03:22.123Z"
+    # q-new is new, whole; q-gone is left out of the order.
+    assert [row.key for row in made.rows] == ["QUEUE=q-new"]
+    assert made.order == [1, 0, "QUEUE=q-new"]
+    # The metrics did not change: not sent again.
+    assert made.metrics is UNSET and made.groupings is UNSET and made.trend_metrics is UNSET
+    assert made.totals.values == {"CONTACTS_IN_QUEUE": 6}  # agents are not summed over queues
+    text = socket_messages.encode(made)
+    assert "arn:" not in text and "Sales" not in text
+
+
+def test_a_renamed_row_is_sent_whole() -> None:
+    rows = build_rows(
+        [queue_row("q-sales", AGENTS_ONLINE=4)], ["QUEUE"], ["AGENTS_ONLINE"], NAMES, []
+    )
+    base = snapshot(
+        queue_filter_id=3, seq=1, body=body_of(rows, ["AGENTS_ONLINE"]), published_at=WHEN,
+        build="b1", trends={},
+    )  # fmt: skip
+    renamed = Names(
+        queues={"q-sales": Named("Sales & service", "arn:q-sales")}, routing_profiles={}
+    )
+    after = build_rows(
+        [queue_row("q-sales", AGENTS_ONLINE=4)], ["QUEUE"], ["AGENTS_ONLINE"], renamed, []
+    )
+    made = update(
+        base, seq=2, body=body_of(after, ["AGENTS_ONLINE"]), published_at=WHEN, build="b1",
+        bucket=None,
+    )  # fmt: skip
+    assert made.rows == after and made.changes == {} and made.order is UNSET

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from connectmetrics.message_builder import TREND_BUCKET_MS, WAITING_REASON
+from connectmetrics.message_builder import TREND_BUCKET_MS, WAITING_REASON, Body, failed_body
 from connectmetrics.readings import LocalReadingsStore, ReadingsStore, RedisReadingsStore
 
 StoreFactory = Callable[[], ReadingsStore]
@@ -64,19 +64,25 @@ def test_seq_keeps_going_up_after_redis_lost_its_data(redis_url: str) -> None:
     assert RedisReadingsStore(client).next_seq(3) > last
 
 
+def good_body(reason: str) -> Body:
+    return failed_body(
+        None, reason=reason, metrics=["AGENTS_ONLINE"], groupings=[], poll_interval=5
+    )
+
+
 def test_an_older_snapshot_never_replaces_a_newer_one(make_store: StoreFactory) -> None:
     store = make_store()
-    assert store.save(3, seq=5, snapshot_text="five", good={"rows": [5]})
-    assert not make_store().save(3, seq=4, snapshot_text="four", good={"rows": [4]})
+    assert store.save(3, seq=5, snapshot_text="five", good=good_body("five"))
+    assert not make_store().save(3, seq=4, snapshot_text="four", good=good_body("four"))
     assert store.latest_text(3) == "five"
-    assert store.last_good(3) == {"rows": [5]}
+    assert store.last_good(3) == good_body("five")
 
 
 def test_the_last_good_numbers_outlive_failed_polls(make_store: StoreFactory) -> None:
     store = make_store()
-    store.save(3, seq=1, snapshot_text="good", good={"rows": ["sales"]})
+    store.save(3, seq=1, snapshot_text="good", good=good_body("sales"))
     store.save(3, seq=2, snapshot_text="stale", good=None)
-    assert make_store().last_good(3) == {"rows": ["sales"]}
+    assert make_store().last_good(3) == good_body("sales")
     assert store.latest_text(3) == "stale"
 
 
@@ -85,7 +91,7 @@ def test_trend_history_is_bounded_to_sixty_minutes(make_store: StoreFactory) -> 
     start = 1_764_144_000_000
     for step in range(300):  # 75 minutes of polls, two per bucket
         bucket = start + (step // 2) * TREND_BUCKET_MS
-        store.add_trend_points(3, {"QUEUE=a": {"CONTACTS_IN_QUEUE": [bucket, step]}})
+        store.add_trend_points(3, {"QUEUE=a": {"CONTACTS_IN_QUEUE": (bucket, step)}})
     series = make_store().trends(3)["QUEUE=a"]["CONTACTS_IN_QUEUE"]
     assert len(series) == 120
     assert series[-1] == [start + 149 * TREND_BUCKET_MS, 299]
@@ -95,6 +101,6 @@ def test_trend_history_is_bounded_to_sixty_minutes(make_store: StoreFactory) -> 
 def test_points_older_than_the_history_are_refused(make_store: StoreFactory) -> None:
     store = make_store()
     newer, older = 1_764_144_030_000, 1_764_144_000_000
-    assert store.add_trend_points(3, {"QUEUE=a": {"CONTACTS_IN_QUEUE": [newer, 2]}})
-    assert store.add_trend_points(3, {"QUEUE=a": {"CONTACTS_IN_QUEUE": [older, 9]}}) is None
+    assert store.add_trend_points(3, {"QUEUE=a": {"CONTACTS_IN_QUEUE": (newer, 2)}})
+    assert store.add_trend_points(3, {"QUEUE=a": {"CONTACTS_IN_QUEUE": (older, 9)}}) is None
     assert store.trends(3) == {"QUEUE=a": {"CONTACTS_IN_QUEUE": [[newer, 2]]}}
