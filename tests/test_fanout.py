@@ -249,7 +249,7 @@ async def test_a_group_nobody_follows_any_more_is_left(
     assert hub.subscriptions == frozenset()
     await apublish_update(1, update_text(1))
     await settle()
-    assert screen.received == []
+    assert screen.received == [snapshot_text(0)]  # what it had, nothing since
 
 
 # --- on real Redis, with the project's channel layer ---------------------------------
