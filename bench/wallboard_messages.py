@@ -233,10 +233,11 @@ def wallboard_message(title: str, *, ticker: str = "", build: str = "dev") -> st
 
 class DemoMessages(NamedTuple):
     """What the demo wallboard's screens get: the snapshot after the first poll, then
-    the update of every poll after it."""
+    the update of every poll after it; and the snapshot kept after the last."""
 
     snapshot: str
     updates: list[str]
+    latest: str
 
 
 def demo_messages(updates: int, seconds_apart: float = 5.0) -> DemoMessages:
@@ -297,7 +298,8 @@ def _poll_the_demo(
                 raise RuntimeError(f"a demo poll ended {result.step}")
             if len(published) == 1:
                 snapshot = readings_store().latest_text(queue_filter_id)
-    pipe.send(DemoMessages(snapshot, published[1:]))
+    latest = readings_store().latest_text(queue_filter_id)
+    pipe.send(DemoMessages(snapshot, published[1:], latest))
 
 
 def main() -> None:

@@ -44,8 +44,9 @@ def schema_text() -> str:
 
 def page_fields_text() -> str:
     lines = [
-        "// The wallboard socket's message fields, generated from connectmetrics/socket_messages.py",
-        "// by `python manage.py socket_contract`; do not edit (a test fails when it is stale).",
+        "// The wallboard socket's message fields, generated from",
+        "// connectmetrics/socket_messages.py by `python manage.py socket_contract`;",
+        "// do not edit (a test fails when it is stale).",
         "export const FIELDS = Object.freeze({",
     ]
     for name, struct in STRUCTURES.items():

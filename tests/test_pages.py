@@ -323,26 +323,36 @@ APPLY_RULE = """
   const freeze = (o) => { if (o && typeof o === "object") { Object.values(o).forEach(freeze);
                           Object.freeze(o); } return o; };
   const HOUR = 3600000, B = 30000, t0 = 1_800_000_000_000;
-  const row = (n) => ({ key: "QUEUE=a", label: "Sales", values: { CONTACTS_IN_QUEUE: n },
-                        levels: {} });
+  const row = (key, n) => ({ key, label: key, dimensions: {}, values: { CONTACTS_IN_QUEUE: n },
+                             levels: {} });
   const snapshot = freeze({ type: "snapshot", queue_filter: 3, seq: 10, status: "ok",
-    rows: [row(1)], totals: { values: {}, levels: {} },
+    metrics: [], groupings: ["QUEUE"], trend_metrics: ["CONTACTS_IN_QUEUE"],
+    rows: [row("QUEUE=a", 1), row("QUEUE=b", 0)], totals: { values: {}, levels: {} },
     trends: { "QUEUE=a": { CONTACTS_IN_QUEUE: [[t0, 1], [t0 + B, 2]] },
               "QUEUE=gone": { CONTACTS_IN_QUEUE: [[t0, 4]] } } });
-  const update = (seq, bucket, n, filter = 3) => freeze({ type: "update", queue_filter: filter,
-    seq, status: "ok", rows: [row(n)], totals: { values: {}, levels: {} },
-    trend_points: { "QUEUE=a": { CONTACTS_IN_QUEUE: [bucket, n] } } });
+  // Queue a (position 0 in the base) changes to n; nothing else.
+  const update = (seq, bucket, n, filter = 3, base = seq - 1) => freeze({ type: "update",
+    queue_filter: filter, seq, base, status: "ok", totals: { values: {}, levels: {} },
+    trend_bucket: bucket, changes: { 0: { values: { CONTACTS_IN_QUEUE: n } } } });
   let s = m.applyMessage(m.initialState({ title: "T" }), snapshot);
+  const rowB = s.data.rows[1];
   s = m.applyMessage(s, update(11, t0 + B, 5));          // same bucket: replaces
   const replaced = s.data.trends["QUEUE=a"].CONTACTS_IN_QUEUE;
+  const keptRow = s.data.rows[1] === rowB;
   s = m.applyMessage(s, update(12, t0 + 2 * B, 6));      // next bucket: appends
   const appended = s.data.trends["QUEUE=a"].CONTACTS_IN_QUEUE;
   const ignoredOld = m.applyMessage(s, update(12, t0 + 3 * B, 9)) === s;
   const ignoredOther = m.applyMessage(s, update(13, t0 + 3 * B, 9, 4)) === s;
   const heartbeat = m.applyMessage(s, { type: "heartbeat" }) === s;
+  const gap = m.applyMessage(s, update(14, t0 + 3 * B, 9, 3, 13));  // 13 never came
   s = m.applyMessage(s, update(13, t0 + HOUR + B, 7));   // an hour on: old points drop
+  // b goes, c comes, and the order is c then a.
+  const moved = m.applyMessage(s, freeze({ type: "update", queue_filter: 3, seq: 14, base: 13,
+    status: "ok", totals: { values: {}, levels: {} }, trend_bucket: null,
+    order: ["QUEUE=c", 0], rows: [row("QUEUE=c", 2)] })).data.rows.map((r) => r.key);
   const ticker = m.applyMessage(s, { type: "wallboard", ticker: "Lunch at 1" });
-  return { replaced, appended, ignoredOld, ignoredOther, heartbeat,
+  return { replaced, appended, ignoredOld, ignoredOther, heartbeat, keptRow, moved,
+           gap: { outOfStep: gap.outOfStep, seq: gap.data.seq },
            afterHour: s.data.trends, rows: s.data.rows, seq: s.data.seq,
            ticker: ticker.wallboard.ticker, keptData: ticker.data === s.data,
            revoked: m.applyMessage(s, { type: "revoked", reason: "gone" }).revoked };
@@ -356,11 +366,18 @@ def test_apply_message_follows_the_snapshot_and_update_rule(modules: Page) -> No
     assert result["replaced"] == [[t0, 1], [t0 + bucket, 5]]
     assert result["appended"] == [[t0, 1], [t0 + bucket, 5], [t0 + 2 * bucket, 6]]
     assert result["ignoredOld"] and result["ignoredOther"] and result["heartbeat"]
-    # Points 60 minutes or more before the newest bucket are gone, with rows left empty.
+    # A row the update left alone is the same object: the renderer skips it.
+    assert result["keptRow"]
+    # An update that does not follow is not applied: the page connects again.
+    assert result["gap"] == {"outOfStep": True, "seq": 12}
+    # Every row gets a point per bucket; points 60 minutes or more before the newest
+    # bucket are gone, with rows left empty.
     assert result["afterHour"] == {
-        "QUEUE=a": {"CONTACTS_IN_QUEUE": [[t0 + 2 * bucket, 6], [t0 + hour + bucket, 7]]}
+        "QUEUE=a": {"CONTACTS_IN_QUEUE": [[t0 + 2 * bucket, 6], [t0 + hour + bucket, 7]]},
+        "QUEUE=b": {"CONTACTS_IN_QUEUE": [[t0 + 2 * bucket, 0], [t0 + hour + bucket, 0]]},
     }
     assert result["rows"][0]["values"] == {"CONTACTS_IN_QUEUE": 7}
+    assert result["moved"] == ["QUEUE=c", "QUEUE=a"]
     assert result["seq"] == 13
     assert result["ticker"] == "Lunch at 1" and result["keptData"]
     assert result["revoked"] == "gone"

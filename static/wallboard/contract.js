@@ -1,5 +1,6 @@
-// The wallboard socket's message fields, generated from connectmetrics/socket_messages.py
-// by `python manage.py socket_contract`; do not edit (a test fails when it is stale).
+// The wallboard socket's message fields, generated from
+// connectmetrics/socket_messages.py by `python manage.py socket_contract`;
+// do not edit (a test fails when it is stale).
 export const FIELDS = Object.freeze({
   wallboard: Object.freeze(["type", "slug", "title", "columns", "layout", "theme", "ticker", "sound_on_critical", "rotation", "rotation_seconds", "queue_filter", "build", "published_at"]),
   snapshot: Object.freeze(["type", "queue_filter", "seq", "published_at", "build", "status", "reason", "data_snapshot_time", "fetched_at", "poll_interval", "metrics", "groupings", "trend_metrics", "rows", "totals", "trends"]),
