@@ -17,6 +17,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
@@ -33,8 +34,10 @@ from playwright.sync_api import (
 from playwright.sync_api import Error as PlaywrightError
 
 from bench.wallboard_messages import SyntheticCentre, wallboard_message
+from connectmetrics import socket_messages
 from connectmetrics.catalogue import SIMULATED_INSTANCE_ID, format_duration
 from connectmetrics.models import AccessMode, ConnectInstance, QueueFilter
+from connectmetrics.socket_messages import Snapshot, Update
 from dashboard.models import DisplayToken, Wallboard
 from tests.browser import (
     STALE_BOUND_SECONDS,
@@ -46,6 +49,7 @@ from tests.browser import (
     sign_in,
     wait_until,
 )
+from tests.socket_rule import apply_update
 
 # --- Django views (test client) ----------------------------------------------
 
@@ -439,20 +443,35 @@ def supervisor_page(context: BrowserContext, demo: DemoSite) -> Page:
 
 
 class SocketLog:
-    """Every message the page's wallboard socket received, parsed."""
+    """Every message the page's wallboard socket received, checked against the contract,
+    and the numbers they add up to after each snapshot or update (tests/socket_rule.py)."""
 
     def __init__(self, page: Page) -> None:
         self.messages: list[dict[str, Any]] = []
+        self.states: list[dict[str, Any]] = []
+        self._state: Snapshot | None = None
         page.on("websocket", self._watch)
 
     def _watch(self, socket: WebSocket) -> None:
         if "/ws/wallboards/" in socket.url:
-            socket.on("framereceived", lambda frame: self.messages.append(json.loads(frame)))
+            socket.on("framereceived", self._received)
+
+    def _received(self, frame: str | bytes) -> None:
+        message = socket_messages.decode(frame)
+        self.messages.append(json.loads(frame))
+        if isinstance(message, Snapshot):
+            self._state = message
+        elif isinstance(message, Update) and self._state is not None:
+            self._state = apply_update(self._state, message)
+        else:
+            return
+        self.states.append(msgspec.to_builtins(self._state))
 
     def with_seq(self, seq: int) -> dict[str, Any]:
-        for msg in reversed(self.messages):
-            if msg.get("type") in ("snapshot", "update") and msg.get("seq") == seq:
-                return msg
+        """All the numbers as of `seq`, as a snapshot would carry them."""
+        for state in reversed(self.states):
+            if state["seq"] == seq:
+                return state
         raise AssertionError(f"the socket sent no snapshot or update with seq {seq}")
 
 
@@ -1086,11 +1105,7 @@ def test_a_new_critical_breach_chimes_once_sound_is_enabled(
         )
         # One chime per update that brought a critical cell that was not critical before
         # (the simulated centre may breach on its own meanwhile), none for the others.
-        updates = [
-            m
-            for m in log.messages
-            if m.get("type") in ("snapshot", "update") and enabled_at <= m["seq"] <= seq
-        ]
+        updates = [state for state in log.states if enabled_at <= state["seq"] <= seq]
         new_breaches = [
             critical_cells(after) - critical_cells(before) for before, after in pairwise(updates)
         ]
