@@ -229,7 +229,7 @@ async def test_fanout_latency_is_measured_from_published_at(
     screen = await open_screen(raw)
     try:
         published = datetime.now(UTC) - timedelta(milliseconds=300)
-        update = {"type": "update", "seq": 1, "reason": "", "published_at": iso(published)}
+        update = {"type": "update", "seq": 1, "base": 0, "published_at": iso(published)}
         await apublish_update(queue_filter_id, json.dumps(update, separators=(",", ":")))
         assert json.loads(await screen.receive_from(timeout=3))["seq"] == 1
         after = await ascrape()
