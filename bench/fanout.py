@@ -3,6 +3,7 @@
     .venv/bin/python bench/fanout.py [--clients 1000] [--updates 30] [--interval 1]
         [--server uvicorn|daphne|both] [--layer pubsub|redis|memory|all]
         [--client-processes 4] [--no-deflate] [--app fanout|textbook]
+        [--ws auto|websockets|websockets-sansio|wsproto]
 
 For each server and channel layer it starts a real server with the project's
 ASGI app (the Redis layers on a private redis-server; "memory" is embedded
@@ -404,11 +405,11 @@ def prepare_wallboard(env: dict[str, str]) -> tuple[str, int]:
     return raw, queue_filter_id
 
 
-def server_command(server: str, app: str, port: int, deflate: bool) -> list[str]:
+def server_command(server: str, app: str, port: int, deflate: bool, ws: str) -> list[str]:
     """The server as bin/web runs it (daphne: its defaults, which never compress)."""
     if server == "uvicorn":
         command = [str(BIN / "uvicorn"), app, "--host", "127.0.0.1", "--port", str(port)]
-        command += ["--lifespan", "on", "--no-access-log", "--log-level", "warning"]
+        command += ["--lifespan", "on", "--no-access-log", "--log-level", "warning", "--ws", ws]
         if not deflate:
             command += ["--ws-per-message-deflate", "false"]
         return command
@@ -429,7 +430,7 @@ def run_project(
         app = "textbook_app:application" if args.app == "textbook" else "dashboard.asgi:application"
         publisher = Publisher(layer, "", queue_filter_id, env, demo.updates)
     url = f"ws://127.0.0.1:{port}/ws/wallboards/bench/?token={raw}"
-    command = server_command(server, app, port, args.deflate)
+    command = server_command(server, app, port, args.deflate, args.ws)
     with running(command, env, port, workdir / f"{name}.log") as pid:
         label = f"{server} + {layer}" + (" (textbook)" if args.app == "textbook" else "")
         return measure(label, url, f"http://127.0.0.1:{port}", publisher, pid, args)
@@ -484,6 +485,10 @@ def main() -> None:
     parser.add_argument("--server", choices=["uvicorn", "daphne", "both"], default="uvicorn")
     parser.add_argument("--layer", choices=["pubsub", "redis", "memory", "all"], default="pubsub")
     parser.add_argument("--client-processes", type=int, default=4)
+    parser.add_argument(
+        "--ws", choices=["auto", "websockets", "websockets-sansio", "wsproto"], default="auto",
+        help="uvicorn's WebSocket implementation (bin/web: auto, which is websockets)",
+    )  # fmt: skip
     parser.add_argument(
         "--app", choices=["fanout", "textbook"], default="fanout",
         help="textbook: one channel-layer message per socket (bench/textbook_app.py), "

@@ -342,8 +342,12 @@ class WallboardConsumer(AsyncWebsocketConsumer):
             screen, outbox = self.screen, self.outbox
             if screen is None or outbox is None:
                 return
+            queue_filter_id = screen.queue_filter_id
             try:
-                snapshot = await readings_store().alatest_text(screen.queue_filter_id)
+                snapshot = await fanout.hub().shared_read(
+                    push.queue_filter_group(queue_filter_id),
+                    lambda: readings_store().alatest_text(queue_filter_id),
+                )
             except Exception:
                 logger.exception("Cannot read a snapshot for a screen that missed an update")
                 outbox.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE)

@@ -58,6 +58,7 @@ class Hub:
         self._lock = asyncio.Lock()
         self._channel: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._reads: dict[str, asyncio.Future[str]] = {}
 
     @property
     def subscriptions(self) -> frozenset[str]:
@@ -88,6 +89,16 @@ class Hub:
             members.discard(member)
             if not members:
                 del self._members[group]
+
+    async def shared_read(self, key: str, read: Callable[[], Awaitable[str]]) -> str:
+        """`read()`, done once for every socket of this process that asks for `key`
+        while it runs: a thousand screens that missed the same update read its
+        queue filter's snapshot once."""
+        running = self._reads.get(key)
+        if running is None:
+            running = self._reads[key] = asyncio.ensure_future(read())
+            running.add_done_callback(lambda _: self._reads.pop(key, None))
+        return await asyncio.shield(running)
 
     async def close(self) -> None:
         """Stop reading and leave every group (at shutdown)."""
@@ -234,9 +245,6 @@ class Outbox:
         self._pending[kind] = text
         self._kick()
 
-    def drop(self, kind: str) -> None:
-        self._pending.pop(kind, None)
-
     def put_snapshot(self, seq: int, text: str) -> None:
         """Queue a snapshot (replacing an unsent one and any update queued before it);
         an update that came while waiting for it follows it if it applies to it."""
@@ -265,6 +273,8 @@ class Outbox:
             return True  # the snapshot queued already has it
         if base != self._seq or KIND_UPDATE in self._pending:
             self.await_snapshot()
+            # It follows the snapshot if that turns out to be the one it applies to.
+            self._waiting = (seq, base, text)
             return False
         self._seq = seq
         self.put(KIND_UPDATE, text)

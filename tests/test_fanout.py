@@ -216,6 +216,27 @@ async def test_a_stalled_socket_never_delays_the_others(hub: fanout.Hub) -> None
     assert stalled.outbox.pending("update") == update_text(50)
 
 
+async def test_sockets_that_need_the_same_snapshot_at_once_read_it_once(
+    hub: fanout.Hub,
+) -> None:
+    reads = 0
+    release = asyncio.Event()
+
+    async def read() -> str:
+        nonlocal reads
+        reads += 1
+        await release.wait()
+        return snapshot_text(7)
+
+    waiting = [asyncio.create_task(hub.shared_read("queue-filter.3", read)) for _ in range(100)]
+    await settle()
+    release.set()
+    assert await asyncio.gather(*waiting) == [snapshot_text(7)] * 100
+    assert reads == 1
+    # Once done, the next ask reads afresh.
+    assert await hub.shared_read("queue-filter.3", read) == snapshot_text(7) and reads == 2
+
+
 async def test_the_process_joins_each_group_once_however_many_sockets_follow_it(
     hub: fanout.Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1219,6 +1219,33 @@ def test_a_tv_rotates_through_its_wallboards_rotation_with_one_token(
 
 
 @pytest.mark.browser
+def test_an_update_that_does_not_follow_makes_the_page_connect_again(
+    context: BrowserContext, demo: DemoSite
+) -> None:
+    """The server never sends one (a socket that missed an update gets a fresh snapshot),
+    but should one come, the page must not patch its numbers with it."""
+    centre = SyntheticCentre(queues=3, build=demo.build)
+    snapshot = centre.snapshot()
+    following = json.loads(next(centre.updates(seconds=5)))
+    gap = {**following, "seq": following["seq"] + 1, "base": following["seq"]}
+    sockets: list[WebSocketRoute] = []
+
+    def feed(ws: WebSocketRoute) -> None:
+        sockets.append(ws)
+        ws.send(wallboard_message("Gap", build=demo.build))
+        ws.send(snapshot)
+        if len(sockets) == 1:
+            ws.send(json.dumps(gap))
+
+    page = context.new_page()
+    page.route_web_socket("**/ws/wallboards/**", feed)
+    page.goto(demo.url("/wallboards/demo/tv/?token=" + demo.tv_token))
+    wait_until(lambda: len(sockets) >= 2, timeout=10, message="the page did not connect again")
+    shown = page.evaluate("window.wallboardPage.state.data.seq")
+    assert shown == json.loads(snapshot)["seq"]
+
+
+@pytest.mark.browser
 def test_queues_that_do_not_fit_rotate_through_pages(
     context: BrowserContext, demo: DemoSite
 ) -> None:
