@@ -28,6 +28,12 @@ pytest: $(VENV)/.installed
 
 test: lint pytest
 
+# The socket messages' JSON Schema (docs/) and the page's field lists (static/wallboard/contract.js),
+# written from connectmetrics/socket_messages.py; a test fails when they are stale.
+.PHONY: contract
+contract: $(VENV)/.installed
+	DEBUG=1 $(BIN)/python manage.py socket_contract
+
 # The slow fault tests (docs/reliability.md): a minute of throttling, Redis away for 20 s
 # under load, screens that read nothing, 1,000 screens dropped at once by a restart.
 .PHONY: chaos

@@ -3,15 +3,19 @@
     .venv/bin/python bench/fanout.py [--clients 1000] [--updates 30] [--interval 1]
         [--server uvicorn|daphne|both] [--layer pubsub|redis|memory|all]
         [--client-processes 4] [--no-deflate] [--app fanout|textbook]
+        [--ws auto|websockets|websockets-sansio|wsproto]
 
 For each server and channel layer it starts a real server with the project's
 ASGI app (the Redis layers on a private redis-server; "memory" is embedded
 mode, no Redis), creates a wallboard and a display token, opens N WebSocket
-clients with that token, publishes M ~3 KB updates through the real publish
+clients with that token, publishes M updates through the real publish
 path (`publish_update`, as a Celery worker does; in embedded mode
 `apublish_update` inside the server, as the embedded poller does) and prints
 p50/p95/p99 of receive time minus the update's `published_at`, the fan-out
-rate, the server's CPU per update and its RSS.
+rate, the server's CPU per update and its RSS. The updates are the real demo
+wallboard's (`make demo`'s "demo" wallboard, 20 queues: bench/wallboard_messages.py
+polls the simulated centre with the real poller), each re-stamped as the next
+`seq` of the bench's queue filter and with the time it is published.
 
 Right before each, in the same run, it measures a bare `websockets` server
 calling `websockets.broadcast()` for the same clients and payload, and prints
@@ -27,7 +31,6 @@ cores with the server.
 import argparse
 import asyncio
 import http.client
-import json
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -49,52 +52,33 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.ports import free_port, wait_for_port  # noqa: E402
 from bench.project_env import bench_project_env  # noqa: E402
+from bench.wallboard_messages import DemoMessages, demo_messages  # noqa: E402
 
 BIN = Path(sys.executable).parent
 WARMUP_UPDATES = 2
 GRACE_SECONDS = 3.0
 CONNECTS_IN_FLIGHT = 50
-STAMP = re.compile(r'"seq": (\d+).*?"published_at": "([^"]+)"')
+STAMP = re.compile(r'"seq":\s*(\d+).*?"published_at":\s*"([^"]+)"')
+UPDATE = re.compile(r'^\{"type":\s*"update"')
 Connection = multiprocessing.connection.Connection
 
 
 # --- the payload ---------------------------------------------------------------
 
+FIELD = {
+    name: re.compile(rf'"{name}":\s*(\d+|"[^"]*")') for name in ("queue_filter", "seq", "base")
+}
+PUBLISHED_AT = re.compile(r'"published_at":\s*"[^"]*"')
 
-def update_text(seq: int, queue_filter_id: int) -> str:
-    """A ~3 KB "update" shaped like the poller's, stamped now."""
+
+def stamped(text: str, seq: int, queue_filter_id: int) -> str:
+    """One of the demo's messages as the `seq`-th of the bench's queue filter,
+    applying to the one before it, published now."""
     now = datetime.now(UTC)
     stamp = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
-    metrics = ["AGENTS_ONLINE", "AGENTS_AVAILABLE", "CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE"]
-    rows = [
-        {
-            "key": f"QUEUE=queue-{n:04d}",
-            "label": f"Queue {n}",
-            "dimensions": {"QUEUE": {"id": f"queue-{n:04d}", "name": f"Queue {n}"}},
-            "values": {name: (seq + n) % 17 for name in metrics},
-            "levels": {"CONTACTS_IN_QUEUE": "ok"},
-        }
-        for n in range(12)
-    ]
-    return json.dumps(
-        {
-            "type": "update",
-            "queue_filter": queue_filter_id,
-            "seq": seq,
-            "status": "ok",
-            "reason": "",
-            "data_snapshot_time": stamp,
-            "fetched_at": stamp,
-            "published_at": stamp,
-            "poll_interval": 5,
-            "build": "bench",
-            "metrics": [{"name": name, "unit": "COUNT", "label": name} for name in metrics],
-            "groupings": ["QUEUE"],
-            "rows": rows,
-            "totals": {"values": {name: 0 for name in metrics}, "levels": {}},
-            "trend_points": {},
-        }
-    )
+    for name, value in (("queue_filter", queue_filter_id), ("seq", seq), ("base", seq - 1)):
+        text = FIELD[name].sub(f'"{name}":{value}', text, count=1)
+    return PUBLISHED_AT.sub(f'"published_at":"{stamp}"', text, count=1)
 
 
 # --- processes ------------------------------------------------------------------
@@ -128,7 +112,7 @@ async def _clients(url: str, origin: str, count: int, pipe: Connection) -> None:
             settled.set()
         async for text in socket_:
             received = time.time()
-            if isinstance(text, str) and text.startswith('{"type": "update"'):
+            if isinstance(text, str) and UPDATE.match(text):
                 records.append((received, text[:300]))
 
     tasks = [asyncio.create_task(screen()) for _ in range(count)]
@@ -146,12 +130,12 @@ async def _clients(url: str, origin: str, count: int, pipe: Connection) -> None:
         task.cancel()
 
 
-def bare_server_process(port: int, deflate: bool) -> None:
+def bare_server_process(port: int, deflate: bool, snapshot: str) -> None:
     """The baseline: a bare websockets server that broadcasts what its control socket sends."""
-    asyncio.run(_bare_server(port, deflate))
+    asyncio.run(_bare_server(port, deflate, snapshot))
 
 
-async def _bare_server(port: int, deflate: bool) -> None:
+async def _bare_server(port: int, deflate: bool, snapshot: str) -> None:
     from websockets.asyncio.server import ServerConnection, broadcast, serve
 
     screens: set[ServerConnection] = set()
@@ -163,7 +147,7 @@ async def _bare_server(port: int, deflate: bool) -> None:
             return
         screens.add(connection)
         try:
-            await connection.send(update_text(0, 0).replace('"update"', '"snapshot"', 1))
+            await connection.send(snapshot)
             await connection.wait_closed()
         finally:
             screens.discard(connection)
@@ -183,7 +167,12 @@ def setup_django(env: dict[str, str]) -> None:
 
 
 def publisher_process(
-    kind: str, target: str, queue_filter_id: int, env: dict[str, str], pipe: Connection
+    kind: str,
+    target: str,
+    queue_filter_id: int,
+    env: dict[str, str],
+    updates: list[str],
+    pipe: Connection,
 ) -> None:
     """Publish one stamped update per request from the parent, the way `kind` publishes."""
     publish: Callable[[str], None]
@@ -210,7 +199,7 @@ def publisher_process(
         seq = pipe.recv()
         if seq is None:
             break
-        text = update_text(seq, queue_filter_id)
+        text = stamped(updates[seq - 1], seq, queue_filter_id)
         started = time.perf_counter()
         publish(text)
         pipe.send(time.perf_counter() - started)
@@ -279,6 +268,7 @@ class Publisher(NamedTuple):
     target: str
     queue_filter_id: int
     env: dict[str, str]
+    updates: list[str]
 
 
 def measure(
@@ -415,44 +405,46 @@ def prepare_wallboard(env: dict[str, str]) -> tuple[str, int]:
     return raw, queue_filter_id
 
 
-def server_command(server: str, app: str, port: int, deflate: bool) -> list[str]:
+def server_command(server: str, app: str, port: int, deflate: bool, ws: str) -> list[str]:
     """The server as bin/web runs it (daphne: its defaults, which never compress)."""
     if server == "uvicorn":
         command = [str(BIN / "uvicorn"), app, "--host", "127.0.0.1", "--port", str(port)]
-        command += ["--lifespan", "on", "--no-access-log", "--log-level", "warning"]
+        command += ["--lifespan", "on", "--no-access-log", "--log-level", "warning", "--ws", ws]
         if not deflate:
             command += ["--ws-per-message-deflate", "false"]
         return command
     return [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "-v", "0", app]
 
 
-def run_project(server: str, layer: str, workdir: Path, redis_url: str, args: Any) -> Result:
+def run_project(
+    server: str, layer: str, workdir: Path, redis_url: str, demo: DemoMessages, args: Any
+) -> Result:
     name = f"{server}-{layer}-{args.app}"
     env = project_env(workdir, name, layer, redis_url)
     raw, queue_filter_id = prepare_wallboard(env)
     port = free_port()
     if layer == "memory":
         app = "fanout_app:application"
-        publisher = Publisher("memory", f"127.0.0.1:{port}", queue_filter_id, env)
+        publisher = Publisher("memory", f"127.0.0.1:{port}", queue_filter_id, env, demo.updates)
     else:
         app = "textbook_app:application" if args.app == "textbook" else "dashboard.asgi:application"
-        publisher = Publisher(layer, "", queue_filter_id, env)
+        publisher = Publisher(layer, "", queue_filter_id, env, demo.updates)
     url = f"ws://127.0.0.1:{port}/ws/wallboards/bench/?token={raw}"
-    command = server_command(server, app, port, args.deflate)
+    command = server_command(server, app, port, args.deflate, args.ws)
     with running(command, env, port, workdir / f"{name}.log") as pid:
         label = f"{server} + {layer}" + (" (textbook)" if args.app == "textbook" else "")
         return measure(label, url, f"http://127.0.0.1:{port}", publisher, pid, args)
 
 
-def run_bare(args: Any) -> Result:
+def run_bare(demo: DemoMessages, args: Any) -> Result:
     port = free_port()
     spawn = multiprocessing.get_context("spawn")
-    proc = spawn.Process(target=bare_server_process, args=(port, args.deflate))
+    proc = spawn.Process(target=bare_server_process, args=(port, args.deflate, demo.snapshot))
     proc.start()
     try:
         wait_for_port(port)
         url = f"ws://127.0.0.1:{port}/"
-        publisher = Publisher("bare", f"ws://127.0.0.1:{port}/publish", 0, {})
+        publisher = Publisher("bare", f"ws://127.0.0.1:{port}/publish", 0, {}, demo.updates)
         assert proc.pid is not None
         return measure(
             "bare websockets", url, f"http://127.0.0.1:{port}", publisher, proc.pid, args
@@ -468,18 +460,20 @@ def run_bare(args: Any) -> Result:
 def row(result: Result, bare: Result | None) -> str:
     p50, p95, p99 = (result.percentile(p) for p in (50, 95, 99))
     ratio = f"{p99 / bare.percentile(99):.2f}" if bare else "1"
+    ratio50 = f"{p50 / bare.percentile(50):.2f}" if bare else "1"
     return (
         f"| {result.name} | {result.clients} | {result.delivered}/{result.expected} "
         f"| {p50:.1f} | {p95:.1f} | {p99:.1f} | {max(result.latencies_ms, default=0):.1f} "
         f"| {result.rate_per_second:,.0f} | {result.cpu_ms_per_update:.1f} "
-        f"| {result.rss_mb:.0f} | {result.publish_ms:.1f} | {ratio} |"
+        f"| {result.rss_mb:.0f} | {result.publish_ms:.1f} | {ratio50} | {ratio} |"
     )
 
 
 HEADER = (
     "| server + layer | clients | delivered | p50 ms | p95 ms | p99 ms | max ms "
-    "| fan-out msg/s | server CPU ms/update | server RSS MB | publish call ms | p99 / bare p99 |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "| fan-out msg/s | server CPU ms/update | server RSS MB | publish call ms "
+    "| p50 / bare p50 | p99 / bare p99 |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -491,6 +485,10 @@ def main() -> None:
     parser.add_argument("--server", choices=["uvicorn", "daphne", "both"], default="uvicorn")
     parser.add_argument("--layer", choices=["pubsub", "redis", "memory", "all"], default="pubsub")
     parser.add_argument("--client-processes", type=int, default=4)
+    parser.add_argument(
+        "--ws", choices=["auto", "websockets", "websockets-sansio", "wsproto"], default="auto",
+        help="uvicorn's WebSocket implementation (bin/web: auto, which is websockets)",
+    )  # fmt: skip
     parser.add_argument(
         "--app", choices=["fanout", "textbook"], default="fanout",
         help="textbook: one channel-layer message per socket (bench/textbook_app.py), "
@@ -511,18 +509,22 @@ def main() -> None:
 
     servers = ["uvicorn", "daphne"] if args.server == "both" else [args.server]
     layers = ["pubsub", "redis", "memory"] if args.layer == "all" else [args.layer]
+    demo = demo_messages(WARMUP_UPDATES + args.updates)
+    sizes = sorted(len(text.encode()) for text in demo.updates)
     print(
         f"{args.clients} clients in {args.client_processes} processes, {args.updates} updates "
-        f"of {len(update_text(1, 1))} bytes every {args.interval} s, {os.cpu_count()} cores",
+        f"of the demo wallboard (median {sizes[len(sizes) // 2]:,} bytes, max {sizes[-1]:,}) "
+        f"every {args.interval} s, {os.cpu_count()} cores, load average "
+        f"{' '.join(f'{n:.2f}' for n in os.getloadavg())}",
         flush=True,
     )
     lines = []
     with tempfile.TemporaryDirectory() as tmp, redis_server(Path(tmp)) as redis_url:
         for server in servers:
             for layer in layers:
-                bare = run_bare(args)
+                bare = run_bare(demo, args)
                 print(row(bare, None), flush=True)
-                result = run_project(server, layer, Path(tmp), redis_url, args)
+                result = run_project(server, layer, Path(tmp), redis_url, demo, args)
                 print(row(result, bare), flush=True)
                 lines += [row(bare, None), row(result, bare)]
     print()

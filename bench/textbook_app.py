@@ -18,7 +18,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from connectmetrics.snapshots import snapshot_store  # noqa: E402
+from connectmetrics.readings import readings_store  # noqa: E402
 from dashboard.lifespan import lifespan_app  # noqa: E402
 from dashboard.models import Wallboard  # noqa: E402
 from dashboard.push import queue_filter_group  # noqa: E402
@@ -32,7 +32,7 @@ class TextbookConsumer(AsyncWebsocketConsumer):
             queue_filter_group(wallboard.queue_filter_id), self.channel_name
         )
         await self.accept()
-        await self.send(text_data=await snapshot_store().alatest_text(wallboard.queue_filter_id))
+        await self.send(text_data=await readings_store().alatest_text(wallboard.queue_filter_id))
 
     async def snapshot_update(self, event: dict[str, Any]) -> None:
         await self.send(text_data=event["text"])

@@ -19,7 +19,6 @@ rests the filter (see connectmetrics.backoff) and publishes an update with
 status "stale" (the last good numbers) or "error" (none yet) and the reason.
 """
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -28,32 +27,33 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import msgspec
 from django.conf import settings
 from django.utils import timezone
 
-from connectmetrics import poll_levels, rules, screens, telemetry
+from connectmetrics import poll_levels, rules, screens, socket_messages, telemetry
 from connectmetrics.api.cache import remember_poll
 from connectmetrics.backoff import backoff_state, fingerprint
 from connectmetrics.client import FetchResult, fetch_current_metrics
 from connectmetrics.governor import Governor, governor, prepaid_call
 from connectmetrics.locks import kept_alive, poll_lock
-from connectmetrics.models import ConnectInstance, Queue, QueueFilter, RoutingProfile
-from connectmetrics.outcomes import DESCRIPTIONS, Outcome, UpstreamError
-from connectmetrics.snapshot_builder import (
+from connectmetrics.message_builder import (
     Body,
     Named,
     Names,
     ThresholdRule,
-    TrendPoints,
     Trends,
     build_rows,
     failed_body,
-    message,
     ok_body,
+    snapshot,
     trend_bucket,
     trend_points,
+    update,
 )
-from connectmetrics.snapshots import SnapshotStore, snapshot_store
+from connectmetrics.models import ConnectInstance, Queue, QueueFilter, RoutingProfile
+from connectmetrics.outcomes import DESCRIPTIONS, Outcome, UpstreamError
+from connectmetrics.readings import ReadingsStore, readings_store
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ def poll_queue_filter(
                 )
         # Numbered as the fetch starts: should this poll outlive its lock and finish
         # after a newer one, its older numbers are dropped rather than shown.
-        poll = _Poll(queue_filter, snapshot_store(), publish or screens.publisher().publish, where)
+        poll = _Poll(queue_filter, readings_store(), publish or screens.publisher().publish, where)
         poll.seq = poll.store.next_seq(queue_filter_id)
         started = time.monotonic()
         try:
@@ -205,7 +205,7 @@ class _Poll:
     """One poll past the governor: it will publish an update, good or bad."""
 
     queue_filter: QueueFilter
-    store: SnapshotStore
+    store: ReadingsStore
     publish: Publisher
     where: str
     seq: int = 0
@@ -286,12 +286,14 @@ def _succeeded(poll: _Poll, request: dict[str, Any], fetched: FetchResult) -> Po
         poll_interval=instance.poll_interval,
     )
     # Alerts watch the same levels the screens show (connectmetrics/poll_levels.py).
-    poll_levels.report(queue_filter.pk, rows, fetched_at)
-    points = trend_points(rows, trend_bucket(fetched.data_snapshot_time or fetched_at))
-    trends = store.add_trend_points(queue_filter.pk, points)
+    poll_levels.report(queue_filter.pk, msgspec.to_builtins(rows), fetched_at)
+    bucket = trend_bucket(fetched.data_snapshot_time or fetched_at)
+    trends = store.add_trend_points(queue_filter.pk, trend_points(rows, bucket))
     if trends is None:
-        points, trends = {}, store.trends(queue_filter.pk)
-    text = _store_and_publish(poll, body, trends, points, good=True)
+        # Older than the history (a worker whose clock lags): no new points.
+        text = _store_and_publish(poll, body, store.trends(queue_filter.pk), None, good=True)
+    else:
+        text = _store_and_publish(poll, body, trends, bucket, good=True)
     return PollResult(queue_filter.pk, Step.OK, poll.seq, text, calls=fetched.calls)
 
 
@@ -301,7 +303,7 @@ def supervisor_reason(outcome: Outcome, last_good: Body | None) -> str:
     reason = DESCRIPTIONS[outcome]
     if outcome in NEEDS_ADMIN:
         reason += "; an administrator needs to check the Connect settings"
-    shown = last_good and (last_good.get("data_snapshot_time") or last_good.get("fetched_at"))
+    shown = last_good and (last_good.data_snapshot_time or last_good.fetched_at)
     if shown:
         local = timezone.localtime(datetime.fromisoformat(shown))
         reason += f"; showing the numbers from {local:%H:%M:%S}"
@@ -342,36 +344,38 @@ def _failed(poll: _Poll, error: UpstreamError, depends_on: str) -> PollResult:
         groupings=queue_filter.groupings,
         poll_interval=instance.poll_interval,
     )
-    text = _store_and_publish(poll, body, store.trends(queue_filter.pk), {}, good=False)
+    text = _store_and_publish(poll, body, store.trends(queue_filter.pk), None, good=False)
     return PollResult(queue_filter.pk, Step.FAILED, poll.seq, text)
 
 
-def _serialise(message: dict[str, Any]) -> str:
-    # Compact: this text goes to every screen of the filter, every interval.
-    return json.dumps(message, separators=(",", ":"))
-
-
 def _store_and_publish(
-    poll: _Poll, body: Body, trends: Trends, points: TrendPoints, *, good: bool
+    poll: _Poll, body: Body, trends: Trends, bucket: int | None, *, good: bool
 ) -> str | None:
-    """Serialise once, keep the snapshot, push the update; the update's text, or None
-    when a newer poll's snapshot is already kept (then nothing is pushed)."""
+    """Encode once, keep the snapshot, push the update (what changed since the snapshot
+    kept before); the update's text, or None when a newer poll's snapshot is already
+    kept (then nothing is pushed)."""
     queue_filter_id = poll.queue_filter.pk
     published_at = timezone.now()
-    snapshot_text, update_text = (
-        _serialise(
-            message(
-                kind,
-                queue_filter_id=queue_filter_id,
-                seq=poll.seq,
-                body=body,
-                published_at=published_at,
-                build=settings.BUILD_ID,
-                trends=trends,
-                points=points,
-            )
+    base = socket_messages.decode_snapshot(poll.store.latest_text(queue_filter_id))
+    snapshot_text = socket_messages.encode(
+        snapshot(
+            queue_filter_id=queue_filter_id,
+            seq=poll.seq,
+            body=body,
+            published_at=published_at,
+            build=settings.BUILD_ID,
+            trends=trends,
         )
-        for kind in ("snapshot", "update")
+    )
+    update_text = socket_messages.encode(
+        update(
+            base,
+            seq=poll.seq,
+            body=body,
+            published_at=published_at,
+            build=settings.BUILD_ID,
+            bucket=bucket,
+        )
     )
     kept = poll.store.save(
         queue_filter_id, seq=poll.seq, snapshot_text=snapshot_text, good=body if good else None

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 
 from connectmetrics.catalogue import METRIC_NAMES
 from connectmetrics.models import METRIC_CHOICES
+from connectmetrics.socket_messages import ScreenSettings, field_names
 from dashboard.models import DisplayToken, Wallboard
 
 
@@ -45,17 +46,10 @@ class WallboardForm(forms.ModelForm):
 
     class Meta:
         model = Wallboard
+        # What a screen is told (the "wallboard" message), and who may view it.
         fields = [
-            "title",
-            "slug",
+            *field_names(ScreenSettings),
             "queue_filter",
-            "columns",
-            "layout",
-            "theme",
-            "ticker",
-            "sound_on_critical",
-            "rotation",
-            "rotation_seconds",
             "viewers",
             "viewer_groups",
             "frame_origins",

@@ -19,7 +19,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from connectmetrics.snapshots import snapshot_store
+from connectmetrics.readings import readings_store
+from connectmetrics.socket_messages import position_of
 from dashboard import fanout, push
 from dashboard.lib.guard import TOO_MANY_ATTEMPTS_CLOSE_CODE, scope_address
 from dashboard.models import Wallboard
@@ -180,12 +181,12 @@ class WallboardConsumer(AsyncWebsocketConsumer):
         try:
             for group in self._groups():
                 await fanout.hub().join(group, self)
-            snapshot = await snapshot_store().alatest_text(verdict.queue_filter_id)
+            snapshot = await readings_store().alatest_text(verdict.queue_filter_id)
         except Exception:
             logger.exception("Cannot subscribe a wallboard socket")
             self.outbox.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE)
             return
-        self.outbox.put("snapshot", snapshot)
+        self.outbox.put_snapshot(position_of(snapshot).seq, snapshot)
         self.outbox.release()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -217,8 +218,12 @@ class WallboardConsumer(AsyncWebsocketConsumer):
                 self.heartbeat(envelope)
 
     def snapshot_update(self, envelope: fanout.Envelope) -> None:
-        if self.outbox is not None:
-            self.outbox.put("update", envelope["text"])
+        outbox = self.outbox
+        if outbox is not None and not outbox.put_update(
+            envelope["seq"], envelope["base"], envelope["text"]
+        ):
+            # It missed an update (too slow to take them all): start it afresh.
+            self._spawn(self._send_fresh_snapshot())
 
     def wallboard_message(self, envelope: fanout.Envelope) -> None:
         screen, outbox = self.screen, self.outbox
@@ -304,19 +309,37 @@ class WallboardConsumer(AsyncWebsocketConsumer):
             if screen is None or outbox is None or screen.queue_filter_id == queue_filter_id:
                 return
             outbox.hold()
-            outbox.drop("update")
+            outbox.await_snapshot()
             hub = fanout.hub()
             hub.leave(push.queue_filter_group(screen.queue_filter_id), self)
             self.screen = replace(screen, queue_filter_id=queue_filter_id)
             try:
                 await hub.join(push.queue_filter_group(queue_filter_id), self)
-                snapshot = await snapshot_store().alatest_text(queue_filter_id)
+                snapshot = await readings_store().alatest_text(queue_filter_id)
             except Exception:
                 logger.exception("Cannot follow a re-pointed wallboard")
                 outbox.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE)
                 return
-            outbox.put("snapshot", snapshot)
+            outbox.put_snapshot(position_of(snapshot).seq, snapshot)
             outbox.release()
+
+    async def _send_fresh_snapshot(self) -> None:
+        """Send the latest snapshot of the screen's queue filter, for updates to follow."""
+        async with self._switching:
+            screen, outbox = self.screen, self.outbox
+            if screen is None or outbox is None:
+                return
+            queue_filter_id = screen.queue_filter_id
+            try:
+                snapshot = await fanout.hub().shared_read(
+                    push.queue_filter_group(queue_filter_id),
+                    lambda: readings_store().alatest_text(queue_filter_id),
+                )
+            except Exception:
+                logger.exception("Cannot read a snapshot for a screen that missed an update")
+                outbox.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE)
+                return
+            outbox.put_snapshot(position_of(snapshot).seq, snapshot)
 
     async def _check_access(self, viewer: Viewer) -> None:
         screen = self.screen

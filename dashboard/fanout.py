@@ -9,7 +9,10 @@ group. Each socket writes through its `Outbox`.
 
 A slow or stalled client never makes memory grow and never delays the others:
 its outbox keeps at most the newest unsent message of each kind (a newer one
-replaces it), and only that socket's writer waits for it to drain.
+replaces it), and only that socket's writer waits for it to drain. An update
+carries only what changed since the one before it (`base`), so one must never
+replace another unsent: then, or whenever an update does not follow what the
+socket was given last, the socket is sent a fresh snapshot instead.
 """
 
 import asyncio
@@ -55,6 +58,7 @@ class Hub:
         self._lock = asyncio.Lock()
         self._channel: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._reads: dict[str, asyncio.Future[str]] = {}
 
     @property
     def subscriptions(self) -> frozenset[str]:
@@ -85,6 +89,16 @@ class Hub:
             members.discard(member)
             if not members:
                 del self._members[group]
+
+    async def shared_read(self, key: str, read: Callable[[], Awaitable[str]]) -> str:
+        """`read()`, done once for every socket of this process that asks for `key`
+        while it runs: a thousand screens that missed the same update read its
+        queue filter's snapshot once."""
+        running = self._reads.get(key)
+        if running is None:
+            running = self._reads[key] = asyncio.ensure_future(read())
+            running.add_done_callback(lambda _: self._reads.pop(key, None))
+        return await asyncio.shield(running)
 
     async def close(self) -> None:
         """Stop reading and leave every group (at shutdown)."""
@@ -177,6 +191,10 @@ def hub() -> Hub:
     return found
 
 
+# The kinds of message the outbox keeps in step (put_snapshot, put_update).
+KIND_SNAPSHOT = "snapshot"
+KIND_UPDATE = "update"
+
 Send = Callable[[str], Awaitable[None]]
 Close = Callable[[int, str], Awaitable[None]]
 
@@ -187,6 +205,10 @@ class Outbox:
     Kinds are written in the order given (e.g. settings before a snapshot
     before an update). While held, messages are kept but not written: a socket
     holds its outbox until the snapshot that updates apply to is in it.
+
+    Snapshots and updates go through `put_snapshot` and `put_update`, which keep
+    the socket's data in step: an update is queued only if it applies to the
+    snapshot or update queued before it, and never replaces an unsent one.
     """
 
     def __init__(self, send: Send, close: Close, kinds: tuple[str, ...]) -> None:
@@ -199,6 +221,10 @@ class Outbox:
         self._closing: tuple[int, str, str | None] | None = None
         self._closed = False
         self._task: asyncio.Task[None] | None = None
+        # The seq of the newest snapshot or update queued; None while the socket
+        # waits for a snapshot, when an update that came meanwhile is kept aside.
+        self._seq: int | None = None
+        self._waiting: tuple[int, int, str] | None = None
 
     @property
     def idle(self) -> bool:
@@ -219,8 +245,46 @@ class Outbox:
         self._pending[kind] = text
         self._kick()
 
-    def drop(self, kind: str) -> None:
-        self._pending.pop(kind, None)
+    def put_snapshot(self, seq: int, text: str) -> None:
+        """Queue a snapshot (replacing an unsent one and any update queued before it);
+        an update that came while waiting for it follows it if it applies to it."""
+        if self.closed:
+            return
+        self._pending.pop(KIND_UPDATE, None)
+        self._seq = seq
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None and waiting[1] == seq:
+            self._seq = waiting[0]
+            self._pending[KIND_UPDATE] = waiting[2]
+        self.put(KIND_SNAPSHOT, text)
+
+    def put_update(self, seq: int, base: int, text: str) -> bool:
+        """Queue an update; False, queuing nothing, when the socket needs a fresh
+        snapshot instead: the update does not apply to what the socket was given
+        last (it missed one), or an unsent update would have to be replaced. The
+        socket then waits for that snapshot (`put_snapshot`)."""
+        if self.closed:
+            return True
+        if self._seq is None:
+            if self._waiting is None or seq > self._waiting[0]:
+                self._waiting = (seq, base, text)
+            return True
+        if seq <= self._seq:
+            return True  # the snapshot queued already has it
+        if base != self._seq or KIND_UPDATE in self._pending:
+            self.await_snapshot()
+            # It follows the snapshot if that turns out to be the one it applies to.
+            self._waiting = (seq, base, text)
+            return False
+        self._seq = seq
+        self.put(KIND_UPDATE, text)
+        return True
+
+    def await_snapshot(self) -> None:
+        """Drop the updates queued: the next snapshot is what they apply to."""
+        self._pending.pop(KIND_UPDATE, None)
+        self._seq = None
+        self._waiting = None
 
     def hold(self) -> None:
         self._held = True

@@ -11,17 +11,26 @@ token's group. Each web process follows each group once (dashboard/fanout.py).
 """
 
 import hashlib
-import json
 from collections.abc import Iterable
 from typing import Any
 
+import msgspec
 from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from connectmetrics.snapshot_builder import iso
+from connectmetrics.message_builder import iso
+from connectmetrics.socket_messages import (
+    Heartbeat,
+    Revoked,
+    RotationEntry,
+    ScreenSettings,
+    WallboardMessage,
+    encode,
+    position_of,
+)
 from dashboard.models import Wallboard
 from dashboard.screen_access import REVOKED
 
@@ -56,45 +65,45 @@ def _now() -> str:
     return iso(timezone.now()) or ""
 
 
-def screen_settings(wallboard: Wallboard, rotation_owner: Wallboard) -> dict[str, Any]:
+def screen_settings(wallboard: Wallboard, rotation_owner: Wallboard) -> ScreenSettings:
     """How a screen shows a wallboard: what its page starts with (dashboard/views.py)
     and what every "wallboard" message repeats.
 
     `rotation_owner` is the wallboard whose rotation a TV follows when it shows
     this one with that wallboard's display token (dashboard/screen_access.py).
     """
-    return {
-        "slug": wallboard.slug,
-        "title": wallboard.title,
-        "columns": list(wallboard.columns),
-        "layout": wallboard.layout,
-        "theme": wallboard.theme,
-        "ticker": wallboard.ticker,
-        "sound_on_critical": wallboard.sound_on_critical,
-        "rotation": [{"slug": w.slug, "title": w.title} for w in rotation_owner.rotation.all()],
-        "rotation_seconds": rotation_owner.rotation_seconds,
-    }
+    return ScreenSettings(
+        slug=wallboard.slug,
+        title=wallboard.title,
+        columns=list(wallboard.columns),
+        layout=wallboard.layout,
+        theme=wallboard.theme,
+        ticker=wallboard.ticker,
+        sound_on_critical=wallboard.sound_on_critical,
+        rotation=[RotationEntry(w.slug, w.title) for w in rotation_owner.rotation.all()],
+        rotation_seconds=rotation_owner.rotation_seconds,
+    )
 
 
 def wallboard_message(wallboard: Wallboard, rotation_owner: Wallboard | None = None) -> str:
     """The "wallboard" message: the screen settings, the queue filter and the build."""
-    return json.dumps(
-        {
-            "type": "wallboard",
-            **screen_settings(wallboard, rotation_owner or wallboard),
-            "queue_filter": wallboard.queue_filter_id,
-            "build": settings.BUILD_ID,
-            "published_at": _now(),
-        }
+    shown = screen_settings(wallboard, rotation_owner or wallboard)
+    return encode(
+        WallboardMessage(
+            **msgspec.structs.asdict(shown),
+            queue_filter=wallboard.queue_filter_id,
+            build=settings.BUILD_ID,
+            published_at=_now(),
+        )
     )
 
 
 def revoked_message() -> str:
-    return json.dumps({"type": "revoked", "reason": REVOKED, "published_at": _now()})
+    return encode(Revoked(reason=REVOKED, published_at=_now()))
 
 
 def heartbeat_message() -> str:
-    return json.dumps({"type": "heartbeat", "published_at": _now()})
+    return encode(Heartbeat(published_at=_now()))
 
 
 def _layer() -> BaseChannelLayer:
@@ -110,8 +119,16 @@ async def _send(group: str, message_type: str, text: str, **fields: Any) -> None
 
 
 async def apublish_update(queue_filter_id: int, text: str) -> None:
-    """Send a poll's "snapshot"/"update" text to every screen of that queue filter."""
-    await _send(queue_filter_group(queue_filter_id), SNAPSHOT_UPDATE, text)
+    """Send a poll's "update" text to every screen of that queue filter, with its
+    seq and base read once here, for each socket to check it follows what it has."""
+    position = position_of(text)
+    await _send(
+        queue_filter_group(queue_filter_id),
+        SNAPSHOT_UPDATE,
+        text,
+        seq=position.seq,
+        base=position.base,
+    )
 
 
 def publish_update(queue_filter_id: int, text: str) -> None:

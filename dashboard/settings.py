@@ -1,7 +1,7 @@
 """Settings for the Connect wallboard, read from the environment and a .env file.
 
 Every variable is listed in README.md ("Configuration"). With no REDIS_URL the
-product runs embedded: in-memory channel layer, local snapshot store and the
+product runs embedded: in-memory channel layer, local readings store and the
 poller inside the web process. With REDIS_URL it runs the full topology: Celery
 worker and beat poll into Redis, and every web process pushes from there.
 """

@@ -8,6 +8,7 @@ build) travels in one JSON script tag, never in inline script.
 import math
 from typing import Any
 
+import msgspec
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -103,7 +104,7 @@ def _page_config(wallboard: Wallboard, owner: Wallboard) -> dict[str, Any]:
     wallboard.
     """
     return {
-        "wallboard": push.screen_settings(wallboard, owner),
+        "wallboard": msgspec.to_builtins(push.screen_settings(wallboard, owner)),
         "rotation_owner": owner.slug,
         "catalogue": {
             name: {"label": metric.label, "unit": metric.unit.value}

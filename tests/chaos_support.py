@@ -25,14 +25,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.typing import Origin
 
+from connectmetrics import socket_messages
 from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.simulator import call_log
+from connectmetrics.socket_messages import Snapshot, Update
 from tests.conftest import free_port
 from tests.processes import Service, Stack, seed_demo
+from tests.socket_rule import apply_update
 
 GET_METRICS = "GetCurrentMetricData"
 ADMIN_PASSWORD = "end-to-end"  # what tests/processes.py seeds the demo's admin with
@@ -253,6 +257,9 @@ class Received:
     at: float  # epoch seconds on arrival
     message: dict[str, Any]
     size: int = 0  # characters of the frame
+    # For a snapshot or update: all the numbers as of it, as a snapshot carries them
+    # (an update carries only what changed; tests/socket_rule.py adds it up).
+    state: dict[str, Any] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -271,6 +278,7 @@ class Screen:
         self._socket: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._arrived = asyncio.Event()
+        self._state: Snapshot | None = None
 
     async def __aenter__(self) -> "Screen":
         self._socket = await connect(self.url, origin=Origin(self.origin), max_size=None)
@@ -292,7 +300,8 @@ class Screen:
         assert self._socket is not None
         try:
             async for text in self._socket:
-                self.received.append(Received(time.time(), json.loads(text), len(text)))
+                at = time.time()
+                self.received.append(Received(at, json.loads(text), len(text), self._add_up(text)))
                 self._arrived.set()
         except ConnectionClosed:
             pass
@@ -303,6 +312,17 @@ class Screen:
 
     def of_type(self, *kinds: str) -> list[Received]:
         return [r for r in self.received if r.kind in kinds]
+
+    def _add_up(self, text: str | bytes) -> dict[str, Any]:
+        message = socket_messages.decode(text)
+        if isinstance(message, Snapshot):
+            self._state = message
+        elif isinstance(message, Update) and self._state is not None:
+            self._state = apply_update(self._state, message)
+        else:
+            return {}
+        state: dict[str, Any] = msgspec.to_builtins(self._state)
+        return state
 
     async def wait_for(
         self, check: Callable[[Received], bool], within: float, after: int = 0

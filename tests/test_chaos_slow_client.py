@@ -10,6 +10,7 @@ the other screens keep their latency (receive time minus published_at).
 """
 
 import asyncio
+import json
 import socket
 import statistics
 import time
@@ -131,6 +132,8 @@ async def test_screens_that_read_nothing_cost_no_memory_and_no_one_elses_time(
         ]
         first = await watching[0].wait_for(lambda r: r.kind == "update", 10)
         update_bytes = first.size
+        # A socket that misses updates is sent a fresh snapshot: at least all the rows.
+        snapshot_bytes = len(json.dumps(first.state))
         await asyncio.sleep(BASELINE)
         calm_until = time.time()
         rss_before = rss_bytes(pid)
@@ -152,12 +155,14 @@ async def test_screens_that_read_nothing_cost_no_memory_and_no_one_elses_time(
 
     calm = [x for s in watching for x in latencies(s.received, 0, calm_until)]
     stressed = [x for s in watching for x in latencies(s.received, stall_started, stall_ended)]
-    unbounded = STALLED * updates_during * update_bytes  # what queueing every update would hold
+    # What queueing a fresh snapshot for every update a stalled socket misses would hold.
+    unbounded = STALLED * updates_during * snapshot_bytes
     growth = max(rss) - rss_before
     record(
         "slow_client",
         stalled_screens=STALLED,
         update_kib=round(update_bytes / 1024, 1),
+        snapshot_kib=round(snapshot_bytes / 1024, 1),
         updates_while_stalled=updates_during,
         queued_if_unbounded_mib=round(unbounded / MB, 1),
         web_rss_before_mib=round(rss_before / MB, 1),

@@ -123,7 +123,7 @@ def check_what_a_screen_showed(shown: list[Received]) -> int:
             continue
         # Stale: the last good numbers, with their own time and why, in words.
         assert last_ok is not None and message["status"] == "stale"
-        assert message["rows"] == last_ok.message["rows"]
+        assert received.state["rows"] == last_ok.state["rows"]
         assert message["data_snapshot_time"] == last_ok.message["data_snapshot_time"]
         assert message["reason"] == (
             "Amazon Connect is throttling requests; showing the numbers from "

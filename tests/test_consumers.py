@@ -19,7 +19,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectmetrics import snapshots
+from connectmetrics import readings
 from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.models import AccessMode, ConnectInstance, QueueFilter
 from dashboard import fanout
@@ -137,7 +137,10 @@ def tv_path(wallboard: Wallboard, raw: str) -> str:
 
 
 def update(queue_filter: QueueFilter, seq: int) -> str:
-    return json.dumps({"type": "update", "queue_filter": queue_filter.pk, "seq": seq, "rows": []})
+    """An update following the one before it (a screen opened before any poll has seq 0)."""
+    return json.dumps(
+        {"type": "update", "queue_filter": queue_filter.pk, "seq": seq, "base": seq - 1}
+    )
 
 
 # --- what a screen is sent ---------------------------------------------------------
@@ -166,9 +169,7 @@ async def test_a_screen_gets_the_latest_snapshot_kept_by_the_poller(
     wallboard: Wallboard, tv_token: tuple[DisplayToken, str]
 ) -> None:
     kept = json.dumps({"type": "snapshot", "queue_filter": wallboard.queue_filter_id, "seq": 41})
-    snapshots.snapshot_store().save(
-        wallboard.queue_filter_id, seq=41, snapshot_text=kept, good=None
-    )
+    readings.readings_store().save(wallboard.queue_filter_id, seq=41, snapshot_text=kept, good=None)
     socket = await open_socket(tv_path(wallboard, tv_token[1]))
 
     await receive(socket)
@@ -180,7 +181,7 @@ async def test_an_update_reaches_every_screen_unchanged(
     wallboard: Wallboard, tv_token: tuple[DisplayToken, str]
 ) -> None:
     screens = [await opened(tv_path(wallboard, tv_token[1])) for _ in range(3)]
-    text = update(wallboard.queue_filter, 42)
+    text = update(wallboard.queue_filter, 1)
 
     await apublish_update(wallboard.queue_filter_id, text)
 
@@ -200,6 +201,25 @@ async def test_a_screen_hears_a_heartbeat_when_nothing_else_is_sent(
     assert heartbeat["type"] == "heartbeat"
     assert heartbeat["published_at"].endswith("Z")
     await socket.disconnect()
+
+
+async def test_a_screen_that_missed_an_update_is_sent_a_fresh_snapshot_instead(
+    wallboard: Wallboard, tv_token: tuple[DisplayToken, str]
+) -> None:
+    screen = await opened(tv_path(wallboard, tv_token[1]))
+    store = readings.readings_store()
+    fresh = json.dumps({"type": "snapshot", "queue_filter": wallboard.queue_filter_id, "seq": 3})
+    store.save(wallboard.queue_filter_id, seq=3, snapshot_text=fresh, good=None)
+
+    # The screen has seq 0; update 3 applies to 2, which it never got.
+    await apublish_update(wallboard.queue_filter_id, update(wallboard.queue_filter, 3))
+
+    assert await screen.receive_from(timeout=3) == fresh
+    # Updates after the fresh snapshot apply to it again.
+    following = update(wallboard.queue_filter, 4)
+    await apublish_update(wallboard.queue_filter_id, following)
+    assert await screen.receive_from(timeout=3) == following
+    await screen.disconnect()
 
 
 async def test_saving_the_wallboard_shows_the_new_ticker_on_open_screens_at_once(
@@ -230,8 +250,8 @@ async def test_a_re_pointed_wallboard_moves_its_screens_to_the_new_queue_filter(
     assert (await receive(socket))["queue_filter"] == service.pk
     snapshot = await receive(socket)
     assert (snapshot["type"], snapshot["queue_filter"]) == ("snapshot", service.pk)
-    await apublish_update(queue_filter.pk, update(queue_filter, 7))
-    await apublish_update(service.pk, update(service, 8))
+    await apublish_update(queue_filter.pk, update(queue_filter, 1))
+    await apublish_update(service.pk, update(service, 1))
     assert (await receive(socket))["queue_filter"] == service.pk
     await socket.disconnect()
 
@@ -642,7 +662,7 @@ def test_a_frame_from_the_client_closes_that_socket_and_the_others_carry_on(
         await sender.send_input({"type": "websocket.receive", **frame})
 
         assert await close_code(sender) == 1003
-        text = update(wallboard.queue_filter, 5)
+        text = update(wallboard.queue_filter, 1)
         await apublish_update(wallboard.queue_filter_id, text)
         assert await bystander.receive_from(timeout=3) == text
         await bystander.disconnect()

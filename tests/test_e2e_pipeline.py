@@ -13,9 +13,12 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
+from connectmetrics import socket_messages
+from connectmetrics.socket_messages import Update
 from tests.conftest import RedisServer
 from tests.processes import Service, Stack, seed_demo
 from tests.simulated_centre import upstream_calls
+from tests.socket_rule import apply_update
 
 pytestmark = pytest.mark.e2e
 
@@ -80,10 +83,14 @@ async def test_a_screen_gets_consecutive_fresh_updates(running: Running) -> None
         second = await next_of_type(socket, "update", within=INTERVAL + 2)
         second_age = age_seconds(second)
     assert snapshot["seq"] < first["seq"] < second["seq"]
-    assert second["seq"] == first["seq"] + 1
+    assert second["seq"] == first["seq"] + 1 and second["base"] == first["seq"]
+    state = socket_messages.decode_snapshot(json.dumps(snapshot))
     for update, age in ((first, first_age), (second, second_age)):
         assert update["status"] == "ok"
-        assert len(update["rows"]) == 20
+        decoded = socket_messages.decode(json.dumps(update))
+        assert isinstance(decoded, Update)
+        state = apply_update(state, decoded)
+        assert len(state.rows) == 20
         assert age <= INTERVAL + 1, f"data {age:.2f} s old on arrival"
 
 

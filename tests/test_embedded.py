@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 
 from connectmetrics import screens
 from connectmetrics.embedded import EmbeddedPoller
-from connectmetrics.snapshots import snapshot_store
+from connectmetrics.readings import readings_store
 from dashboard.lifespan import lifespan_app
 from tests.processes import Stack, seed_demo
 from tests.simulated_centre import demo_filter, simulated_instance
@@ -57,7 +57,7 @@ async def test_the_poller_polls_on_schedule_and_publishes_from_the_event_loop(
     assert 2 <= len(seqs) <= 3  # one poll per 1-second interval
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
     assert published.threads == {threading.get_ident()}  # the in-memory layer's own thread
-    snapshot = json.loads(snapshot_store().latest_text(queue_filter.pk))
+    snapshot = json.loads(readings_store().latest_text(queue_filter.pk))
     assert snapshot["seq"] == seqs[-1] and snapshot["status"] == "ok"
 
 

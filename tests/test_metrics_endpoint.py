@@ -15,10 +15,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from pytest_django.fixtures import Settings
 
 from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
+from connectmetrics.message_builder import iso
 from connectmetrics.models import QueueFilter
 from connectmetrics.polling import poll_queue_filter
 from connectmetrics.simulator import set_faults
-from connectmetrics.snapshot_builder import iso
 from dashboard import fanout, fanout_metrics
 from dashboard.asgi import application
 from dashboard.models import DisplayToken, Wallboard
@@ -224,7 +224,7 @@ async def test_fanout_latency_is_measured_from_published_at(
     screen = await open_screen(raw)
     try:
         published = datetime.now(UTC) - timedelta(milliseconds=300)
-        update = {"type": "update", "seq": 1, "reason": "", "published_at": iso(published)}
+        update = {"type": "update", "seq": 1, "base": 0, "published_at": iso(published)}
         await apublish_update(queue_filter_id, json.dumps(update, separators=(",", ":")))
         assert json.loads(await screen.receive_from(timeout=3))["seq"] == 1
         after = await ascrape()

@@ -17,6 +17,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
@@ -33,8 +34,10 @@ from playwright.sync_api import (
 from playwright.sync_api import Error as PlaywrightError
 
 from bench.wallboard_messages import SyntheticCentre, wallboard_message
+from connectmetrics import socket_messages
 from connectmetrics.catalogue import SIMULATED_INSTANCE_ID, format_duration
 from connectmetrics.models import AccessMode, ConnectInstance, QueueFilter
+from connectmetrics.socket_messages import Snapshot, Update
 from dashboard.models import DisplayToken, Wallboard
 from tests.browser import (
     STALE_BOUND_SECONDS,
@@ -46,6 +49,7 @@ from tests.browser import (
     sign_in,
     wait_until,
 )
+from tests.socket_rule import apply_update
 
 # --- Django views (test client) ----------------------------------------------
 
@@ -323,26 +327,36 @@ APPLY_RULE = """
   const freeze = (o) => { if (o && typeof o === "object") { Object.values(o).forEach(freeze);
                           Object.freeze(o); } return o; };
   const HOUR = 3600000, B = 30000, t0 = 1_800_000_000_000;
-  const row = (n) => ({ key: "QUEUE=a", label: "Sales", values: { CONTACTS_IN_QUEUE: n },
-                        levels: {} });
+  const row = (key, n) => ({ key, label: key, dimensions: {}, values: { CONTACTS_IN_QUEUE: n },
+                             levels: {} });
   const snapshot = freeze({ type: "snapshot", queue_filter: 3, seq: 10, status: "ok",
-    rows: [row(1)], totals: { values: {}, levels: {} },
+    metrics: [], groupings: ["QUEUE"], trend_metrics: ["CONTACTS_IN_QUEUE"],
+    rows: [row("QUEUE=a", 1), row("QUEUE=b", 0)], totals: { values: {}, levels: {} },
     trends: { "QUEUE=a": { CONTACTS_IN_QUEUE: [[t0, 1], [t0 + B, 2]] },
               "QUEUE=gone": { CONTACTS_IN_QUEUE: [[t0, 4]] } } });
-  const update = (seq, bucket, n, filter = 3) => freeze({ type: "update", queue_filter: filter,
-    seq, status: "ok", rows: [row(n)], totals: { values: {}, levels: {} },
-    trend_points: { "QUEUE=a": { CONTACTS_IN_QUEUE: [bucket, n] } } });
+  // Queue a (position 0 in the base) changes to n; nothing else.
+  const update = (seq, bucket, n, filter = 3, base = seq - 1) => freeze({ type: "update",
+    queue_filter: filter, seq, base, status: "ok", totals: { values: {}, levels: {} },
+    trend_bucket: bucket, changes: { 0: { values: { CONTACTS_IN_QUEUE: n } } } });
   let s = m.applyMessage(m.initialState({ title: "T" }), snapshot);
+  const rowB = s.data.rows[1];
   s = m.applyMessage(s, update(11, t0 + B, 5));          // same bucket: replaces
   const replaced = s.data.trends["QUEUE=a"].CONTACTS_IN_QUEUE;
+  const keptRow = s.data.rows[1] === rowB;
   s = m.applyMessage(s, update(12, t0 + 2 * B, 6));      // next bucket: appends
   const appended = s.data.trends["QUEUE=a"].CONTACTS_IN_QUEUE;
   const ignoredOld = m.applyMessage(s, update(12, t0 + 3 * B, 9)) === s;
   const ignoredOther = m.applyMessage(s, update(13, t0 + 3 * B, 9, 4)) === s;
   const heartbeat = m.applyMessage(s, { type: "heartbeat" }) === s;
+  const gap = m.applyMessage(s, update(14, t0 + 3 * B, 9, 3, 13));  // 13 never came
   s = m.applyMessage(s, update(13, t0 + HOUR + B, 7));   // an hour on: old points drop
+  // b goes, c comes, and the order is c then a.
+  const moved = m.applyMessage(s, freeze({ type: "update", queue_filter: 3, seq: 14, base: 13,
+    status: "ok", totals: { values: {}, levels: {} }, trend_bucket: null,
+    order: ["QUEUE=c", 0], rows: [row("QUEUE=c", 2)] })).data.rows.map((r) => r.key);
   const ticker = m.applyMessage(s, { type: "wallboard", ticker: "Lunch at 1" });
-  return { replaced, appended, ignoredOld, ignoredOther, heartbeat,
+  return { replaced, appended, ignoredOld, ignoredOther, heartbeat, keptRow, moved,
+           gap: { outOfStep: gap.outOfStep, seq: gap.data.seq },
            afterHour: s.data.trends, rows: s.data.rows, seq: s.data.seq,
            ticker: ticker.wallboard.ticker, keptData: ticker.data === s.data,
            revoked: m.applyMessage(s, { type: "revoked", reason: "gone" }).revoked };
@@ -356,11 +370,18 @@ def test_apply_message_follows_the_snapshot_and_update_rule(modules: Page) -> No
     assert result["replaced"] == [[t0, 1], [t0 + bucket, 5]]
     assert result["appended"] == [[t0, 1], [t0 + bucket, 5], [t0 + 2 * bucket, 6]]
     assert result["ignoredOld"] and result["ignoredOther"] and result["heartbeat"]
-    # Points 60 minutes or more before the newest bucket are gone, with rows left empty.
+    # A row the update left alone is the same object: the renderer skips it.
+    assert result["keptRow"]
+    # An update that does not follow is not applied: the page connects again.
+    assert result["gap"] == {"outOfStep": True, "seq": 12}
+    # Every row gets a point per bucket; points 60 minutes or more before the newest
+    # bucket are gone, with rows left empty.
     assert result["afterHour"] == {
-        "QUEUE=a": {"CONTACTS_IN_QUEUE": [[t0 + 2 * bucket, 6], [t0 + hour + bucket, 7]]}
+        "QUEUE=a": {"CONTACTS_IN_QUEUE": [[t0 + 2 * bucket, 6], [t0 + hour + bucket, 7]]},
+        "QUEUE=b": {"CONTACTS_IN_QUEUE": [[t0 + 2 * bucket, 0], [t0 + hour + bucket, 0]]},
     }
     assert result["rows"][0]["values"] == {"CONTACTS_IN_QUEUE": 7}
+    assert result["moved"] == ["QUEUE=c", "QUEUE=a"]
     assert result["seq"] == 13
     assert result["ticker"] == "Lunch at 1" and result["keptData"]
     assert result["revoked"] == "gone"
@@ -422,20 +443,35 @@ def supervisor_page(context: BrowserContext, demo: DemoSite) -> Page:
 
 
 class SocketLog:
-    """Every message the page's wallboard socket received, parsed."""
+    """Every message the page's wallboard socket received, checked against the contract,
+    and the numbers they add up to after each snapshot or update (tests/socket_rule.py)."""
 
     def __init__(self, page: Page) -> None:
         self.messages: list[dict[str, Any]] = []
+        self.states: list[dict[str, Any]] = []
+        self._state: Snapshot | None = None
         page.on("websocket", self._watch)
 
     def _watch(self, socket: WebSocket) -> None:
         if "/ws/wallboards/" in socket.url:
-            socket.on("framereceived", lambda frame: self.messages.append(json.loads(frame)))
+            socket.on("framereceived", self._received)
+
+    def _received(self, frame: str | bytes) -> None:
+        message = socket_messages.decode(frame)
+        self.messages.append(json.loads(frame))
+        if isinstance(message, Snapshot):
+            self._state = message
+        elif isinstance(message, Update) and self._state is not None:
+            self._state = apply_update(self._state, message)
+        else:
+            return
+        self.states.append(msgspec.to_builtins(self._state))
 
     def with_seq(self, seq: int) -> dict[str, Any]:
-        for msg in reversed(self.messages):
-            if msg.get("type") in ("snapshot", "update") and msg.get("seq") == seq:
-                return msg
+        """All the numbers as of `seq`, as a snapshot would carry them."""
+        for state in reversed(self.states):
+            if state["seq"] == seq:
+                return state
         raise AssertionError(f"the socket sent no snapshot or update with seq {seq}")
 
 
@@ -1069,11 +1105,7 @@ def test_a_new_critical_breach_chimes_once_sound_is_enabled(
         )
         # One chime per update that brought a critical cell that was not critical before
         # (the simulated centre may breach on its own meanwhile), none for the others.
-        updates = [
-            m
-            for m in log.messages
-            if m.get("type") in ("snapshot", "update") and enabled_at <= m["seq"] <= seq
-        ]
+        updates = [state for state in log.states if enabled_at <= state["seq"] <= seq]
         new_breaches = [
             critical_cells(after) - critical_cells(before) for before, after in pairwise(updates)
         ]
@@ -1184,6 +1216,38 @@ def test_a_tv_rotates_through_its_wallboards_rotation_with_one_token(
             "from dashboard.models import Wallboard; "
             "Wallboard.objects.filter(slug='demo').update(rotation_seconds=3600); print(1)"
         )
+
+
+@pytest.mark.browser
+def test_an_update_that_does_not_follow_makes_the_page_connect_again(
+    context: BrowserContext, demo: DemoSite
+) -> None:
+    """The server never sends one (a socket that missed an update gets a fresh snapshot),
+    but should one come, the page must not patch its numbers with it."""
+    centre = SyntheticCentre(queues=3, build=demo.build)
+    snapshot = centre.snapshot()
+    following = json.loads(next(centre.updates(seconds=5)))
+    gap = {**following, "seq": following["seq"] + 1, "base": following["seq"]}
+    sockets: list[WebSocketRoute] = []
+
+    def feed(ws: WebSocketRoute) -> None:
+        sockets.append(ws)
+        ws.send(wallboard_message("Gap", build=demo.build))
+        ws.send(snapshot)
+        if len(sockets) == 1:
+            ws.send(json.dumps(gap))
+
+    page = context.new_page()
+    page.route_web_socket("**/ws/wallboards/**", feed)
+    page.goto(demo.url("/wallboards/demo/tv/?token=" + demo.tv_token))
+    # The route's handler runs while Playwright waits on the page, not in a sleep.
+    for _ in range(50):
+        if len(sockets) >= 2:
+            break
+        page.wait_for_timeout(200)
+    assert len(sockets) >= 2, "the page did not connect again"
+    shown = page.evaluate("window.wallboardPage.state.data.seq")
+    assert shown == json.loads(snapshot)["seq"]
 
 
 @pytest.mark.browser

@@ -1,25 +1,26 @@
 """One poll of a queue filter, against the simulated centre and a real Redis."""
 
-import json
 import time
 from functools import partial
 from typing import Any
 
 import pytest
 import redis
+from msgspec import UNSET
 from pytest_django.fixtures import Settings
 
 import connectmetrics.simulator
-from connectmetrics import polling
+from connectmetrics import polling, socket_messages
 from connectmetrics.backoff import backoff_state
 from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.locks import poll_lock
 from connectmetrics.models import ConnectInstance, QueueFilter
 from connectmetrics.polling import PollResult, Step, poll_queue_filter
+from connectmetrics.readings import readings_store
 from connectmetrics.simulator import set_faults
-from connectmetrics.snapshot_builder import TREND_WINDOW_MS
-from connectmetrics.snapshots import snapshot_store
+from connectmetrics.socket_messages import Snapshot, Update
 from tests.simulated_centre import demo_filter, simulated_instance, upstream_calls
+from tests.socket_rule import apply_update
 
 pytest_plugins = ["tests.polling_support"]
 
@@ -27,15 +28,22 @@ pytestmark = pytest.mark.django_db
 
 
 class Screens:
-    """Stands in for the channel layer: what would have been pushed to the screens."""
+    """Stands in for the channel layer: what would have been pushed to the screens,
+    each checked against the socket's contract."""
 
     def __init__(self) -> None:
-        self.updates: list[dict[str, Any]] = []
+        self.updates: list[Update] = []
         self.texts: list[str] = []
 
     def __call__(self, queue_filter_id: int, text: str) -> None:
         self.texts.append(text)
-        self.updates.append(json.loads(text))
+        message = socket_messages.decode(text)
+        assert isinstance(message, Update)
+        self.updates.append(message)
+
+
+def kept_snapshot(queue_filter_id: int) -> Snapshot:
+    return socket_messages.decode_snapshot(readings_store().latest_text(queue_filter_id))
 
 
 @pytest.fixture
@@ -55,17 +63,19 @@ def test_a_poll_stores_a_snapshot_and_pushes_the_same_numbers_once(
     assert result.step is Step.OK and result.seq is not None and result.seq > 0
     assert upstream_calls(redis_mode) == 1 == result.calls
     (update,) = screens.updates
-    snapshot = json.loads(snapshot_store().latest_text(queue_filter.pk))
-    assert update["type"] == "update" and snapshot["type"] == "snapshot"
-    assert update["rows"] == snapshot["rows"] and update["seq"] == snapshot["seq"] == result.seq
-    assert update["status"] == "ok" and update["reason"] == ""
+    snapshot = kept_snapshot(queue_filter.pk)
+    # The first update follows the placeholder (seq 0, no rows): every row is new.
+    assert update.base == 0 and update.rows == snapshot.rows
+    assert update.seq == snapshot.seq == result.seq
+    assert update.status == "ok" and update.reason == ""
     # Every configured queue is a row, idle ones as zeros, named as in the admin.
     names = set(queue_filter.queues.values_list("name", flat=True))
-    assert {row["label"] for row in update["rows"]} == names
-    assert all(set(row["levels"]) == {"CONTACTS_IN_QUEUE"} for row in update["rows"])
-    in_queue = sum(row["values"]["CONTACTS_IN_QUEUE"] for row in update["rows"])
-    assert update["totals"]["values"]["CONTACTS_IN_QUEUE"] == in_queue
-    assert set(update["trend_points"]) == {row["key"] for row in update["rows"]}
+    assert {row.label for row in snapshot.rows} == names
+    assert all(set(row.levels) == {"CONTACTS_IN_QUEUE"} for row in snapshot.rows)
+    in_queue = sum(row.values["CONTACTS_IN_QUEUE"] or 0 for row in snapshot.rows)
+    assert update.totals.values["CONTACTS_IN_QUEUE"] == in_queue
+    assert update.trend_bucket is not None
+    assert set(snapshot.trends) == {row.key for row in snapshot.rows}
     queue_filter.refresh_from_db()
     assert queue_filter.last_success_at is not None and queue_filter.last_error_message == ""
     assert ConnectInstance.objects.get().last_success_at == queue_filter.last_success_at
@@ -74,8 +84,9 @@ def test_a_poll_stores_a_snapshot_and_pushes_the_same_numbers_once(
 def test_every_poll_gets_the_next_seq(queue_filter: QueueFilter, screens: Screens) -> None:
     for _ in range(3):
         poll_queue_filter(queue_filter.pk, publish=screens)
-    first = screens.updates[0]["seq"]
-    assert [u["seq"] for u in screens.updates] == [first, first + 1, first + 2]
+    first = screens.updates[0].seq
+    assert [u.seq for u in screens.updates] == [first, first + 1, first + 2]
+    assert [u.base for u in screens.updates[1:]] == [first, first + 1]
 
 
 def test_a_poll_already_running_elsewhere_is_not_doubled(
@@ -109,9 +120,8 @@ def test_a_poll_that_outlived_its_lock_never_replaces_newer_numbers(
     older = poll_queue_filter(queue_filter.pk, publish=screens)
     assert newer[0].step is Step.OK and older.step is Step.OK
     assert older.update_text is None  # dropped, not pushed
-    assert [u["seq"] for u in screens.updates] == [newer[0].seq]
-    kept = json.loads(snapshot_store().latest_text(queue_filter.pk))
-    assert kept["seq"] == newer[0].seq and older.seq is None
+    assert [u.seq for u in screens.updates] == [newer[0].seq]
+    assert kept_snapshot(queue_filter.pk).seq == newer[0].seq and older.seq is None
 
 
 def test_over_quota_a_poll_waits_its_turn_holding_its_place(
@@ -192,13 +202,12 @@ def test_throttling_shows_the_last_good_numbers_as_stale_and_rests_briefly(
     set_faults(redis_mode, SIMULATED_INSTANCE_ID, throttle=1.0)
     assert poll_queue_filter(queue_filter.pk, publish=screens).step is Step.FAILED
     good, stale = screens.updates
-    assert stale["status"] == "stale"
-    assert stale["reason"].startswith("Amazon Connect is throttling requests; showing the numbers")
-    assert (stale["rows"], stale["data_snapshot_time"]) == (
-        good["rows"],
-        good["data_snapshot_time"],
-    )
-    assert stale["trend_points"] == {} and stale["seq"] == good["seq"] + 1
+    assert stale.status == "stale"
+    assert stale.reason.startswith("Amazon Connect is throttling requests; showing the numbers")
+    # The same numbers: no row, order or trend point changes, the same data time.
+    assert (stale.rows, stale.changes, stale.order, stale.trend_bucket) == ([], {}, UNSET, None)
+    assert stale.data_snapshot_time == good.data_snapshot_time
+    assert stale.seq == good.seq + 1 == stale.base + 1
     instance = ConnectInstance.objects.get()
     assert instance.last_error_class == "ThrottlingException"
     assert instance.last_error_message.startswith("Amazon Connect is throttling requests")
@@ -228,8 +237,8 @@ def test_setup_errors_say_so_and_rest_far_longer_than_throttling(
     set_faults(redis_mode, SIMULATED_INSTANCE_ID, **{fault: True})
     assert poll_queue_filter(queue_filter.pk, publish=screens).step is Step.FAILED
     (update,) = screens.updates
-    assert (update["status"], update["rows"]) == ("error", [])  # no good numbers to show yet
-    assert update["reason"] == f"{words}; an administrator needs to check the Connect settings"
+    assert (update.status, update.rows) == ("error", [])  # no good numbers to show yet
+    assert update.reason == f"{words}; an administrator needs to check the Connect settings"
     assert ConnectInstance.objects.get().last_error_class == error_class
     rest = backoff_state().get(queue_filter.pk)
     assert rest is not None and rest.until - time.time() > 290
@@ -256,7 +265,7 @@ def test_a_request_aws_would_refuse_is_not_sent(
     QueueFilter.objects.filter(pk=queue_filter.pk).update(channels=[], secondary_grouping="CHANNEL")
     assert poll_queue_filter(queue_filter.pk, publish=screens).step is Step.FAILED
     assert upstream_calls(redis_mode) == 0
-    assert screens.updates[0]["reason"].startswith("Amazon Connect rejected the request")
+    assert screens.updates[0].reason.startswith("Amazon Connect rejected the request")
 
 
 def test_a_disabled_filter_or_instance_is_not_polled(
@@ -278,34 +287,6 @@ class FakeClock:
         return self.now
 
 
-def apply_update(state: dict[str, Any], update: dict[str, Any]) -> None:
-    """What a client does with an update, written from the BRIEF's words, not the server's code."""
-    for key, value in update.items():
-        if key not in ("type", "trend_points"):
-            state[key] = value
-    newest = None
-    for row_key, series in update["trend_points"].items():
-        for metric, point in series.items():
-            history = state["trends"].setdefault(row_key, {}).setdefault(metric, [])
-            if history and history[-1][0] == point[0]:
-                history[-1] = point
-            else:
-                history.append(point)
-            newest = point[0] if newest is None else max(newest, point[0])
-    if newest is not None:
-        for row_key in list(state["trends"]):
-            for metric in list(state["trends"][row_key]):
-                kept = [
-                    p for p in state["trends"][row_key][metric] if p[0] > newest - TREND_WINDOW_MS
-                ]
-                if kept:
-                    state["trends"][row_key][metric] = kept
-                else:
-                    del state["trends"][row_key][metric]
-            if not state["trends"][row_key]:
-                del state["trends"][row_key]
-
-
 @pytest.mark.parametrize("mode", ["redis_mode", "embedded_mode"])
 def test_first_snapshot_plus_updates_equals_a_fresh_snapshot(
     mode: str,
@@ -324,7 +305,7 @@ def test_first_snapshot_plus_updates_equals_a_fresh_snapshot(
     )
     queue_filter = demo_filter(simulated_instance(), groupings=("QUEUE", "CHANNEL"))
     poll_queue_filter(queue_filter.pk, publish=screens)
-    state = json.loads(snapshot_store().latest_text(queue_filter.pk))
+    state = kept_snapshot(queue_filter.pk)
     # Polls within a bucket, across buckets, past the hour, and one that fails.
     for step, seconds in enumerate([5, 10, 30, 600, 1800, 1200, 40, 5, 700]):
         clock.now += seconds
@@ -335,11 +316,13 @@ def test_first_snapshot_plus_updates_equals_a_fresh_snapshot(
             backoff_state().clear(queue_filter.pk)
         poll_queue_filter(queue_filter.pk, publish=screens)
     for update in screens.updates[1:]:
-        apply_update(state, update)
-    fresh = json.loads(snapshot_store().latest_text(queue_filter.pk))
+        state = apply_update(state, update)
+    fresh = kept_snapshot(queue_filter.pk)
     assert state == fresh
-    assert fresh["seq"] == screens.updates[0]["seq"] + 9
-    assert any(len(points) > 1 for row in fresh["trends"].values() for points in row.values())
+    assert fresh.seq == screens.updates[0].seq + 9
+    assert any(len(points) > 1 for row in fresh.trends.values() for points in row.values())
+    # Only what changed travels: no update repeats the rows' names and ARNs.
+    assert all(len(text) < len(screens.texts[0]) / 2 for text in screens.texts[2:])
 
 
 @pytest.mark.parametrize(

@@ -287,9 +287,9 @@ async def test_names_from_connect_are_text_wherever_they_are_shown(
     # The socket carries the name as text for the page to put in a text node.
     async with Screen(site.socket_url(), base) as screen:
         received = await screen.wait_for(
-            lambda r: r.kind in ("snapshot", "update") and bool(r.message["rows"]), 10
+            lambda r: r.kind in ("snapshot", "update") and bool(r.state["rows"]), 10
         )
-    labels = [row["label"] for row in received.message["rows"]]
+    labels = [row["label"] for row in received.state["rows"]]
     assert MARKUP_QUEUE in labels
     # The page shells hold no names, and escape what an admin typed (the title).
     for path in ("/wallboards/elsewhere/tv/", "/wallboards/elsewhere/"):

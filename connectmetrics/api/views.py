@@ -36,8 +36,8 @@ from connectmetrics.api.envelope import (
 from connectmetrics.api.openapi import document
 from connectmetrics.catalogue import MAX_RESULTS, METRICS, SIMULATED_INSTANCE_ID
 from connectmetrics.client import MetricRow
+from connectmetrics.message_builder import iso
 from connectmetrics.models import ConnectInstance
-from connectmetrics.snapshot_builder import iso
 
 log = logging.getLogger(__name__)
 

@@ -94,6 +94,10 @@ export class WallboardPage {
       this.refuse("revoked");
       return;
     }
+    if (this.state.outOfStep && !previous.outOfStep) {
+      // An update did not follow the data shown: connect again for a fresh snapshot.
+      this.socket.drop();
+    }
     if (this.state.data !== previous.data) {
       this.onData(previous.data, this.state.data);
     }

@@ -3,47 +3,30 @@
 // A pure function (no DOM, no clock, never mutates its arguments) so the
 // rule "a snapshot plus the updates after it equals a fresh snapshot" can be
 // checked against the real server, and so a render can compare the previous
-// state with the next one by identity.
+// state with the next one by identity: rows an update leaves alone keep theirs.
+//
+// The fields come from the wire contract (connectmetrics/socket_messages.py,
+// generated into contract.js), never from a list kept here.
+
+import { FIELDS } from "./contract.js";
 
 export const TREND_WINDOW_MS = 60 * 60 * 1000;
 
-// Fields of a snapshot or update message that become the state's data.
-const DATA_FIELDS = [
-  "queue_filter",
-  "seq",
-  "status",
-  "reason",
-  "data_snapshot_time",
-  "fetched_at",
-  "published_at",
-  "poll_interval",
-  "build",
-  "metrics",
-  "groupings",
-  "rows",
-  "totals",
-];
-
-const WALLBOARD_FIELDS = [
-  "title",
-  "columns",
-  "layout",
-  "theme",
-  "ticker",
-  "sound_on_critical",
-  "rotation",
-  "rotation_seconds",
-  "build",
-];
+// What an update says about the rows and trends, applied by applyUpdate; every
+// other field of an update is copied into the data as it is.
+const DELTA_FIELDS = ["type", "base", "order", "rows", "changes", "trend_bucket"];
+const SNAPSHOT_FIELDS = FIELDS.snapshot.filter((field) => field !== "type" && field !== "trends");
+const UPDATE_FIELDS = FIELDS.update.filter((field) => !DELTA_FIELDS.includes(field));
+const WALLBOARD_FIELDS = FIELDS.wallboard.filter((field) => field !== "type");
 
 export function initialState(wallboard) {
-  return { wallboard: { ...wallboard }, data: null, revoked: null };
+  return { wallboard: { ...wallboard }, data: null, revoked: null, outOfStep: false };
 }
 
 export function applyMessage(state, msg) {
   switch (msg && msg.type) {
     case "snapshot":
-      return { ...state, data: fromSnapshot(msg) };
+      return { ...state, data: fromSnapshot(msg), outOfStep: false };
     case "update":
       return applyUpdate(state, msg);
     case "wallboard":
@@ -67,7 +50,7 @@ function pick(msg, fields, base) {
 }
 
 function fromSnapshot(msg) {
-  const data = pick(msg, DATA_FIELDS, {});
+  const data = pick(msg, SNAPSHOT_FIELDS, {});
   data.trends = msg.trends || {};
   return data;
 }
@@ -76,18 +59,64 @@ function applyWallboard(wallboard, msg) {
   return pick(msg, WALLBOARD_FIELDS, wallboard);
 }
 
+// An update applies to the data whose seq is its base. One for another queue
+// filter (the wallboard was re-pointed and a new snapshot is on its way), or
+// one already applied, changes nothing. One that does not follow the data
+// (an update was missed) cannot be applied: the state says so (outOfStep), and
+// the page connects again for a fresh snapshot.
 function applyUpdate(state, msg) {
   const previous = state.data;
-  if (previous) {
-    // An update for another filter (the wallboard was re-pointed and a new
-    // snapshot is on its way) or one already applied changes nothing.
-    if (msg.queue_filter !== previous.queue_filter || msg.seq <= previous.seq) {
-      return state;
+  if (!previous || msg.queue_filter !== previous.queue_filter || msg.seq <= previous.seq) {
+    return state;
+  }
+  if (msg.base !== previous.seq) {
+    return state.outOfStep ? state : { ...state, outOfStep: true };
+  }
+  const data = pick(msg, UPDATE_FIELDS, previous);
+  data.rows = applyRows(previous.rows, msg);
+  data.trends =
+    msg.trend_bucket === null || msg.trend_bucket === undefined
+      ? previous.trends
+      : mergeTrendPoints(previous.trends, trendPoints(data.rows, data.trend_metrics, msg.trend_bucket));
+  return { ...state, data };
+}
+
+// Rows by position in the base's rows (changes, numbers in `order`) or by key
+// (whole rows, strings in `order`); a base row left out of `order` is gone.
+function applyRows(baseRows, msg) {
+  const byKey = new Map(baseRows.map((row) => [row.key, row]));
+  for (const row of msg.rows || []) {
+    byKey.set(row.key, row);
+  }
+  for (const [at, change] of Object.entries(msg.changes || {})) {
+    const row = byKey.get(baseRows[Number(at)].key);
+    byKey.set(row.key, {
+      ...row,
+      values: { ...row.values, ...(change.values || {}) },
+      levels: { ...row.levels, ...(change.levels || {}) },
+    });
+  }
+  const keys = msg.order
+    ? msg.order.map((entry) => (typeof entry === "number" ? baseRows[entry].key : entry))
+    : baseRows.map((row) => row.key);
+  return keys.map((key) => byKey.get(key));
+}
+
+// The server's rule: each row's trend metrics at this update's bucket.
+function trendPoints(rows, trendMetrics, bucket) {
+  const points = {};
+  for (const row of rows) {
+    const series = {};
+    for (const metric of trendMetrics || []) {
+      if (metric in row.values) {
+        series[metric] = [bucket, row.values[metric]];
+      }
+    }
+    if (Object.keys(series).length) {
+      points[row.key] = series;
     }
   }
-  const data = pick(msg, DATA_FIELDS, previous || {});
-  data.trends = mergeTrendPoints(previous ? previous.trends : {}, msg.trend_points || {});
-  return { ...state, data };
+  return points;
 }
 
 // The trend rule, the same as the server's: each trend point either replaces

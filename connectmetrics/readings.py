@@ -1,4 +1,4 @@
-"""The snapshot store: what every socket is sent first, per queue filter.
+"""The readings store: the latest of each queue filter, and what every socket is sent first.
 
 Per queue filter it keeps
 - the sequence counter (INCR; survives restarts of every process, and even a
@@ -8,9 +8,9 @@ Per queue filter it keeps
 - the body of the last good poll, shown (marked stale) while polls fail,
 - the trend history: TREND_METRICS per row, 30-second buckets, 60 minutes.
 
-`RedisSnapshotStore` shares it between the worker that polls and every web
-process; `LocalSnapshotStore` keeps it in the one process of embedded mode.
-`snapshot_store()` is the one settings.SHARED_STATE chooses (dashboard/lib/shared_state.py).
+`RedisReadingsStore` shares it between the worker that polls and every web
+process; `LocalReadingsStore` keeps it in the one process of embedded mode.
+`readings_store()` is the one settings.SHARED_STATE chooses (dashboard/lib/shared_state.py).
 """
 
 import json
@@ -19,24 +19,33 @@ import time
 from datetime import datetime
 from typing import Protocol
 
+import msgspec
 from django.conf import settings
 from django.utils import timezone
 
-from connectmetrics.snapshot_builder import (
+from connectmetrics import socket_messages
+from connectmetrics.message_builder import (
     Body,
     TrendPoints,
     Trends,
     apply_trend_points,
     is_in_order,
-    waiting_message,
+    waiting_snapshot,
 )
 from dashboard.lib.shared_state import RedisConnections, SharedPart
+
+_body = msgspec.json.Decoder(Body)
+_encoder = msgspec.json.Encoder()
+
+
+def _encode(body: Body) -> str:
+    return _encoder.encode(body).decode()
 
 
 def waiting_text(queue_filter_id: int, published_at: datetime | None = None) -> str:
     """The placeholder snapshot text for a queue filter not polled yet."""
-    return json.dumps(
-        waiting_message(
+    return socket_messages.encode(
+        waiting_snapshot(
             queue_filter_id,
             published_at=published_at or timezone.now(),
             build=settings.BUILD_ID,
@@ -44,7 +53,7 @@ def waiting_text(queue_filter_id: int, published_at: datetime | None = None) -> 
     )
 
 
-class SnapshotStore(Protocol):
+class ReadingsStore(Protocol):
     def latest_text(self, queue_filter_id: int) -> str:
         """The latest snapshot message text (a placeholder before the first poll)."""
         ...
@@ -73,7 +82,7 @@ class SnapshotStore(Protocol):
         ...
 
 
-class LocalSnapshotStore:
+class LocalReadingsStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         # Nothing survives a restart here, yet seq must still only go up for the
@@ -105,7 +114,7 @@ class LocalSnapshotStore:
     def last_good(self, queue_filter_id: int) -> Body | None:
         with self._lock:
             good = self._good.get(queue_filter_id)
-        return json.loads(good) if good else None
+        return _body.decode(good) if good else None
 
     def trends(self, queue_filter_id: int) -> Trends:
         with self._lock:
@@ -127,7 +136,7 @@ class LocalSnapshotStore:
                 return False
             self._snapshots[queue_filter_id] = (seq, snapshot_text)
             if good is not None:
-                self._good[queue_filter_id] = json.dumps(good)
+                self._good[queue_filter_id] = _encode(good)
             return True
 
 
@@ -155,7 +164,7 @@ return 1
 """
 
 
-class RedisSnapshotStore:
+class RedisReadingsStore:
     """Keys: cm:qf:<id>:seq (the counter) and the hash cm:qf:<id> (everything else)."""
 
     def __init__(self, connections: RedisConnections) -> None:
@@ -185,7 +194,7 @@ class RedisSnapshotStore:
 
     def last_good(self, queue_filter_id: int) -> Body | None:
         good = self.client.hget(self._key(queue_filter_id), "good")
-        return json.loads(good) if good else None
+        return _body.decode(good) if good else None
 
     def trends(self, queue_filter_id: int) -> Trends:
         raw = self.client.hget(self._key(queue_filter_id), "trends")
@@ -206,11 +215,11 @@ class RedisSnapshotStore:
     ) -> bool:
         saved = self._save(
             keys=[self._key(queue_filter_id)],
-            args=[seq, snapshot_text, json.dumps(good) if good is not None else ""],
+            args=[seq, snapshot_text, _encode(good) if good is not None else ""],
         )
         return bool(saved)
 
 
-snapshot_store: SharedPart[SnapshotStore] = SharedPart(
-    "snapshot store", local=LocalSnapshotStore, redis=RedisSnapshotStore
+readings_store: SharedPart[ReadingsStore] = SharedPart(
+    "readings store", local=LocalReadingsStore, redis=RedisReadingsStore
 )

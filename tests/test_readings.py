@@ -1,4 +1,4 @@
-"""The snapshot store: a screen always gets a snapshot at once, numbered, never older than kept."""
+"""The readings store: a screen always gets a snapshot at once, numbered, never older than kept."""
 
 import json
 import time
@@ -7,21 +7,21 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from connectmetrics.snapshot_builder import TREND_BUCKET_MS, WAITING_REASON
-from connectmetrics.snapshots import LocalSnapshotStore, RedisSnapshotStore, SnapshotStore
+from connectmetrics.message_builder import TREND_BUCKET_MS, WAITING_REASON, Body, failed_body
+from connectmetrics.readings import LocalReadingsStore, ReadingsStore, RedisReadingsStore
 from dashboard.lib.shared_state import RedisConnections
 
-StoreFactory = Callable[[], SnapshotStore]
+StoreFactory = Callable[[], ReadingsStore]
 
 
 @pytest.fixture(params=["redis", "local"])
 def make_store(request: pytest.FixtureRequest, settings: object) -> StoreFactory:
     """Each call is one process's view of the store (Redis: another process's client)."""
     if request.param == "local":
-        shared = LocalSnapshotStore()
+        shared = LocalReadingsStore()
         return lambda: shared
     url = request.getfixturevalue("redis_url")
-    return lambda: RedisSnapshotStore(RedisConnections(url))
+    return lambda: RedisReadingsStore(RedisConnections(url))
 
 
 def test_a_screen_gets_a_waiting_snapshot_before_the_first_poll(make_store: StoreFactory) -> None:
@@ -50,33 +50,39 @@ def test_seq_strictly_increases_across_processes(make_store: StoreFactory) -> No
 
 
 def test_seq_keeps_going_up_after_a_restart_of_embedded_mode() -> None:
-    last = LocalSnapshotStore().next_seq(3)
+    last = LocalReadingsStore().next_seq(3)
     time.sleep(0.01)  # a restart takes far longer; polls are at least a second apart
-    assert LocalSnapshotStore().next_seq(3) > last
+    assert LocalReadingsStore().next_seq(3) > last
 
 
 def test_seq_keeps_going_up_after_redis_lost_its_data(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
-    store = RedisSnapshotStore(RedisConnections(redis_url))
+    store = RedisReadingsStore(RedisConnections(redis_url))
     last = max(store.next_seq(3) for _ in range(3))
     client.flushall()  # restarted without persistence, as in docker-compose
     time.sleep(0.01)
-    assert RedisSnapshotStore(RedisConnections(redis_url)).next_seq(3) > last
+    assert RedisReadingsStore(RedisConnections(redis_url)).next_seq(3) > last
+
+
+def good_body(reason: str) -> Body:
+    return failed_body(
+        None, reason=reason, metrics=["AGENTS_ONLINE"], groupings=[], poll_interval=5
+    )
 
 
 def test_an_older_snapshot_never_replaces_a_newer_one(make_store: StoreFactory) -> None:
     store = make_store()
-    assert store.save(3, seq=5, snapshot_text="five", good={"rows": [5]})
-    assert not make_store().save(3, seq=4, snapshot_text="four", good={"rows": [4]})
+    assert store.save(3, seq=5, snapshot_text="five", good=good_body("five"))
+    assert not make_store().save(3, seq=4, snapshot_text="four", good=good_body("four"))
     assert store.latest_text(3) == "five"
-    assert store.last_good(3) == {"rows": [5]}
+    assert store.last_good(3) == good_body("five")
 
 
 def test_the_last_good_numbers_outlive_failed_polls(make_store: StoreFactory) -> None:
     store = make_store()
-    store.save(3, seq=1, snapshot_text="good", good={"rows": ["sales"]})
+    store.save(3, seq=1, snapshot_text="good", good=good_body("sales"))
     store.save(3, seq=2, snapshot_text="stale", good=None)
-    assert make_store().last_good(3) == {"rows": ["sales"]}
+    assert make_store().last_good(3) == good_body("sales")
     assert store.latest_text(3) == "stale"
 
 
@@ -85,7 +91,7 @@ def test_trend_history_is_bounded_to_sixty_minutes(make_store: StoreFactory) -> 
     start = 1_764_144_000_000
     for step in range(300):  # 75 minutes of polls, two per bucket
         bucket = start + (step // 2) * TREND_BUCKET_MS
-        store.add_trend_points(3, {"QUEUE=a": {"CONTACTS_IN_QUEUE": [bucket, step]}})
+        store.add_trend_points(3, {"QUEUE=a": {"CONTACTS_IN_QUEUE": (bucket, step)}})
     series = make_store().trends(3)["QUEUE=a"]["CONTACTS_IN_QUEUE"]
     assert len(series) == 120
     assert series[-1] == [start + 149 * TREND_BUCKET_MS, 299]
@@ -95,6 +101,6 @@ def test_trend_history_is_bounded_to_sixty_minutes(make_store: StoreFactory) -> 
 def test_points_older_than_the_history_are_refused(make_store: StoreFactory) -> None:
     store = make_store()
     newer, older = 1_764_144_030_000, 1_764_144_000_000
-    assert store.add_trend_points(3, {"QUEUE=a": {"CONTACTS_IN_QUEUE": [newer, 2]}})
-    assert store.add_trend_points(3, {"QUEUE=a": {"CONTACTS_IN_QUEUE": [older, 9]}}) is None
+    assert store.add_trend_points(3, {"QUEUE=a": {"CONTACTS_IN_QUEUE": (newer, 2)}})
+    assert store.add_trend_points(3, {"QUEUE=a": {"CONTACTS_IN_QUEUE": (older, 9)}}) is None
     assert store.trends(3) == {"QUEUE=a": {"CONTACTS_IN_QUEUE": [[newer, 2]]}}
