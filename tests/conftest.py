@@ -96,3 +96,20 @@ def fresh_shared_state() -> Iterator[None]:
     shared_state.reset()
     yield
     shared_state.reset()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """On SQLite, the test database is a file rather than SQLite's shared in-memory one:
+    threads that write while a test does (the alert courier, embedded polls) then wait for
+    each other's locks, as they do in production, instead of failing at once with
+    "database table is locked"."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(
+            tmp_path_factory.mktemp("db") / "test.sqlite3"
+        )

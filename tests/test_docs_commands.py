@@ -251,6 +251,34 @@ def make_dev(demo: Demo, command: str) -> None:
         assert json.loads(health) == {"status": "ok"}
 
 
+def run_aws_access_key(demo: Demo, command: str) -> None:
+    """The command writes the two lines of a new access key into a file."""
+    demo.run(demo.typed(command))
+    lines = (demo.clone / "bi.env").read_text().splitlines()
+    assert [line.split("=", 1)[0] for line in lines] == [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ], lines
+
+
+def read_env_file(demo: Demo, command: str) -> None:
+    """`set -a; . ./bi.env; set +a`: the commands after it have the file's variables."""
+    for line in (demo.clone / "bi.env").read_text().splitlines():
+        name, _, value = line.partition("=")
+        demo.variables[name] = value
+
+
+def run_aws_cli(demo: Demo, command: str) -> None:
+    """The AWS CLI (the venv has it) against the demo's drop-in endpoint, as AWS answers."""
+    answer = json.loads(demo.run(f"PATH=.venv/bin:$PATH {demo.typed(command)}"))
+    assert answer["MetricResults"], answer
+
+
+def run_make_contract(demo: Demo, command: str) -> None:
+    """Regenerating the contract's files changes nothing: the committed ones are current."""
+    demo.run("make contract && git diff --exit-code -- docs static")
+
+
 Rule = tuple[re.Pattern[str], Callable[[Demo, str], None] | str]
 DOCKER = "needs a Docker engine, which cannot run here (tests/test_compose.py checks the file)"
 RULES: list[Rule] = [
@@ -262,12 +290,18 @@ RULES: list[Rule] = [
     (re.compile(r"^[A-Z]+=\$\("), run_assignment),
     (re.compile(r"^curl "), run_curl),
     (
-        re.compile(r"^(docker compose exec web )?python manage\.py (?!api_token <)\w+"),
+        re.compile(
+            r"^(docker compose exec web )?python manage\.py (?!api_token <|aws_access_key .*\[)\w+"
+        ),
         run_manage_py,
     ),
     (
         re.compile(r"^python manage\.py api_token <name> \["),
         "a synopsis of api_token's arguments; the blocks above run it",
+    ),
+    (
+        re.compile(r"^python manage\.py aws_access_key .*\["),
+        "a synopsis of aws_access_key's arguments; README.md's block runs it",
     ),
     (re.compile(r"^python3 -c 'import secrets"), run_secret_key),
     (re.compile(r"^\.venv/bin/pytest "), collect_pytest),
@@ -277,6 +311,22 @@ RULES: list[Rule] = [
     ),
     (re.compile(r"^(git pull && )?docker compose (?!exec web python manage\.py)"), DOCKER),
     (re.compile(r"^bin/web --no-access-log$"), "prose naming a flag bin/web passes"),
+    (re.compile(r"^\.venv/bin/python manage\.py aws_access_key .* > bi\.env$"), run_aws_access_key),
+    (re.compile(r"^set -a; \. \./bi\.env; set \+a$"), read_env_file),
+    (re.compile(r"^aws connect \S+ --endpoint-url http://127\.0\.0\.1:8000/"), run_aws_cli),
+    (
+        re.compile(r"^aws connect \S+ --endpoint-url https://wallboard\.example\.com/"),
+        "the same AWS CLI call against a deployed server's address; README.md's runs here",
+    ),
+    (re.compile(r"^make contract$"), run_make_contract),
+    (
+        re.compile(r"^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY)=\.\.\.|^AWS_ACCESS_KEY_ID=CWAK"),
+        "the two lines aws_access_key prints, shown as an example",
+    ),
+    (
+        re.compile(r"^git worktree add /tmp/before "),
+        "how to check out the code a benchmark's 'before' figures were measured on",
+    ),
 ]
 
 

@@ -18,6 +18,8 @@ import http.cookiejar
 import json
 import re
 import socket
+import subprocess
+import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -422,9 +424,18 @@ def test_error_messages_quote_bad_input_only_briefly(site: Topology, made: dict[
 
 
 def test_a_bad_host_on_the_endpoint_gets_the_envelope_on_a_production_server(
-    site: Topology, made: dict[str, Any]
+    site: Topology, made: dict[str, Any], tmp_path: Path
 ) -> None:
-    production = site.stack.start_web(DEBUG="0", EMBEDDED_POLLER="0")
+    # A production server starts only with its static files collected (dashboard/static_files.py).
+    collected = str(tmp_path / "static")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=ROOT,
+        env={**site.stack.env, "DEBUG": "0", "STATIC_ROOT": collected},
+        check=True,
+        capture_output=True,
+    )
+    production = site.stack.start_web(DEBUG="0", EMBEDDED_POLLER="0", STATIC_ROOT=collected)
     try:
         for host in ("evil.example", f"localhost.evil:{production.port}"):
             endpoint = http.client.HTTPConnection("127.0.0.1", production.port)
