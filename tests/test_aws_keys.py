@@ -9,8 +9,9 @@ from django.core.management.base import CommandError
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from connectmetrics.awsapi.keys import SecretUnreadable, issue_access_key, secret_of
+from connectmetrics.awsapi.keys import issue_access_key, secret_of
 from connectmetrics.models import AwsAccessKey, ConnectInstance
+from dashboard.lib.sealed import Unreadable
 from tests.api_support import simulated_centre
 
 pytest_plugins = ["tests.api_fixtures"]
@@ -48,7 +49,7 @@ def test_a_secret_needs_the_servers_secret_key(
 ) -> None:
     key, secret = issue_access_key("Lambda", all_instances=True)
     settings.SECRET_KEY = "another-servers-secret-key"
-    with pytest.raises(SecretUnreadable):
+    with pytest.raises(Unreadable):
         secret_of(key)
     # Rotated as Django documents it, the old key kept as a fallback: still readable.
     settings.SECRET_KEY_FALLBACKS = ["tests-only-secret-key-not-for-production"]

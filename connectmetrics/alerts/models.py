@@ -18,9 +18,9 @@ from django.core.validators import MinValueValidator, validate_email
 from django.db import models, transaction
 from django.utils import timezone
 
-from connectmetrics.alerts.sealed import SealedTextField
 from connectmetrics.models import Threshold
 from connectmetrics.thresholds import Level
+from dashboard.lib.sealed import SealedTextField
 
 
 def validate_time_zone(value: str) -> None:

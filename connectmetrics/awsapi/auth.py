@@ -21,10 +21,11 @@ from connectmetrics.awsapi.errors import (
     RESOURCE_NOT_FOUND,
     AwsError,
 )
-from connectmetrics.awsapi.keys import SecretUnreadable, secret_of
+from connectmetrics.awsapi.keys import secret_of
 from connectmetrics.awsapi.replay import seen_signatures
 from connectmetrics.awsapi.sigv4 import Signature, SignedRequest, verify
 from connectmetrics.models import AwsAccessKey, ConnectInstance
+from dashboard.lib.sealed import Unreadable
 
 
 def signed_request(request: HttpRequest) -> SignedRequest:
@@ -71,7 +72,7 @@ def authenticate(request: HttpRequest) -> Caller:
             return None
         try:
             secret = remembered(("aws secret", access_key_id), lambda: secret_of(key))
-        except SecretUnreadable:
+        except Unreadable:
             # Made under a SECRET_KEY this server no longer has: as good as unknown.
             return None
         found.append(key)
