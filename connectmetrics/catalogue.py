@@ -140,7 +140,7 @@ NEEDS_ROUTING_PROFILE_FILTER: frozenset[str] = frozenset(
 
 DEFAULT_SORT = ("AGENTS_ONLINE", SortOrder.DESCENDING)
 
-# Limits of GetCurrentMetricData (see ../shared/connect-api.md).
+# Limits of GetCurrentMetricData (see docs/connect-api.md).
 MAX_QUEUES = 100
 MAX_ROUTING_PROFILES = 100
 MAX_CHANNELS = 4

@@ -312,7 +312,7 @@ def is_in_order(trends: Trends, points: TrendPoints) -> bool:
 
 
 def apply_trend_points(trends: Trends, points: TrendPoints) -> Trends:
-    """The trend rule shared with every client (see BRIEF), applied in place.
+    """The trend rule shared with every client (docs/messages.md), applied in place.
 
     A point in the same bucket as the series' last point replaces it, otherwise
     it is appended; then every point more than 60 minutes before the newest

@@ -1,6 +1,6 @@
 """The rules of a GetCurrentMetricData request, and its canonical form.
 
-One module holds every rule of ../shared/connect-api.md so that the admin form,
+One module holds every rule of docs/connect-api.md so that the admin form,
 the simulated contact centre and the JSON endpoint refuse exactly the same
 requests with the same words. Names, units and limits come from the catalogue.
 

@@ -1,4 +1,4 @@
-"""connectmetrics.rules: every rule of ../shared/connect-api.md, and the canonical form.
+"""connectmetrics.rules: every rule of docs/connect-api.md, and the canonical form.
 
 RULE_CASES (one broken rule each) and VALID_CASES are also sent through the
 simulated centre by tests/test_simulator.py, so each rule is tested in both.
