@@ -42,7 +42,7 @@ from tests.processes import ROOT
 
 pytestmark = pytest.mark.e2e
 
-DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCUMENTS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
 INLINE = re.compile(
     r"(?<!`)`((?:make|\.venv/bin/[^`\s]+|python3?|docker|git|curl|bin/[^`\s]+) [^`]+)`(?!`)"
 )
@@ -227,6 +227,16 @@ def collect_pytest(demo: Demo, command: str) -> None:
     assert chosen, f"{command!r} selects no test"
 
 
+def collect_tier(demo: Demo, command: str) -> None:
+    """`.venv/bin/pytest -m "<tier>"`: the marker expression selects tests."""
+    listed = demo.run(f"{demo.typed(command)} --collect-only -q -p no:randomly")
+    assert re.search(r"^\d+/\d+ tests collected", listed, re.M), listed[-500:]
+
+
+def run_as_typed(demo: Demo, command: str) -> None:
+    demo.run(demo.typed(command))
+
+
 def run_secret_key(demo: Demo, command: str) -> None:
     assert len(demo.run(demo.typed(command)).strip()) >= 60
 
@@ -304,7 +314,9 @@ RULES: list[Rule] = [
         "a synopsis of aws_access_key's arguments; README.md's block runs it",
     ),
     (re.compile(r"^python3 -c 'import secrets"), run_secret_key),
-    (re.compile(r"^\.venv/bin/pytest "), collect_pytest),
+    (re.compile(r"^\.venv/bin/pytest (?!-m )"), collect_pytest),
+    (re.compile(r"^\.venv/bin/pytest -m "), collect_tier),
+    (re.compile(r"^\.venv/bin/pre-commit install$"), run_as_typed),
     (
         re.compile(r"^\.venv/bin/python (bench/|-m bench\.)"),
         "a benchmark (minutes on 2 cores); docs/performance.md has its results",
