@@ -107,6 +107,16 @@ DATABASES = {
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=0
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's web, worker and beat (and the admin's commands) write to one file at once:
+    # readers never wait for a writer (WAL), and a write transaction takes its lock when it
+    # starts (IMMEDIATE), so it waits its turn (timeout, s) instead of failing at once with
+    # "database is locked" when a read would have to turn into a write.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -24,6 +24,7 @@ from connectmetrics.readings import RedisReadingsStore
 from dashboard import fanout
 from dashboard.asgi import application
 from dashboard.consumers import KINDS
+from dashboard.lib.shared_state import RedisConnections
 from dashboard.models import DisplayToken, Wallboard
 from dashboard.push import apublish_update, publish_update, queue_filter_group
 from tests.conftest import SAME_ORIGIN_HEADERS, RedisServer
@@ -416,7 +417,7 @@ async def test_a_client_that_reads_nothing_bounds_server_memory_and_delays_no_on
             before = rss_mb(web.process.pid)
             # Incompressible, so that permessage-deflate cannot shrink it.
             padding = base64.b64encode(os.urandom(BIG_UPDATE_BYTES * 3 // 4)).decode()
-            store = RedisReadingsStore(redis.Redis.from_url(redis_mode))
+            store = RedisReadingsStore(RedisConnections(redis_mode))
             reading = asyncio.create_task(drain(reader, BIG_UPDATES))
             for seq in range(1, BIG_UPDATES + 1):
                 message = {"queue_filter": queue_filter_id, "seq": seq, "p": padding}
