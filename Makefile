@@ -32,7 +32,7 @@ test: lint pytest
 # written from connectmetrics/socket_messages.py; a test fails when they are stale.
 .PHONY: contract
 contract: $(VENV)/.installed
-	DEBUG=1 $(BIN)/python manage.py socket_contract
+	ENV_FILE= DEBUG=1 SECRET_KEY=contract-generation-only $(BIN)/python manage.py socket_contract
 
 # The slow fault tests (docs/reliability.md): a minute of throttling, Redis away for 20 s
 # under load, screens that read nothing, 1,000 screens dropped at once by a restart.

@@ -53,7 +53,7 @@ SETUP = """
 import json
 from connectmetrics.api.auth import issue_token
 from connectmetrics.awsapi.keys import issue_access_key
-from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
+from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.discovery import discover
 from connectmetrics.models import AccessMode, ConnectInstance
 instance = ConnectInstance.objects.create(

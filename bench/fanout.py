@@ -3,7 +3,8 @@
     .venv/bin/python bench/fanout.py [--clients 1000] [--updates 30] [--interval 1]
         [--server uvicorn|daphne|both] [--layer pubsub|redis|memory|all]
         [--client-processes 4] [--no-deflate] [--app fanout|textbook]
-        [--ws auto|websockets|websockets-sansio|wsproto]
+        [--ws auto|websockets|websockets-sansio|wsproto] [--board queues|agents]
+        [--agents 1000]
 
 For each server and channel layer it starts a real server with the project's
 ASGI app (the Redis layers on a private redis-server; "memory" is embedded
@@ -15,7 +16,12 @@ p50/p95/p99 of receive time minus the update's `published_at`, the fan-out
 rate, the server's CPU per update and its RSS. The updates are the real demo
 wallboard's (`make demo`'s "demo" wallboard, 20 queues: bench/wallboard_messages.py
 polls the simulated centre with the real poller), each re-stamped as the next
-`seq` of the bench's queue filter and with the time it is published.
+`seq` of the bench's queue filter and with the time it is published. With
+`--board agents` the wallboard shows an agent source instead, and the updates
+are the `agent_update`s of a board of `--agents` agents (every agent of the
+simulated centre a card, those not logged in Offline: bench/agent_messages.py
+polls the simulated centre and builds them as connectmetrics/agents does),
+re-stamped as the next `seq` of the bench's agent source.
 
 Right before each, in the same run, it measures a bare `websockets` server
 calling `websockets.broadcast()` for the same clients and payload, and prints
@@ -50,6 +56,7 @@ from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.agent_messages import floor_messages_in_child  # noqa: E402
 from bench.ports import free_port, wait_for_port  # noqa: E402
 from bench.project_env import bench_project_env  # noqa: E402
 from bench.wallboard_messages import DemoMessages, demo_messages  # noqa: E402
@@ -59,24 +66,27 @@ WARMUP_UPDATES = 2
 GRACE_SECONDS = 3.0
 CONNECTS_IN_FLIGHT = 50
 STAMP = re.compile(r'"seq":\s*(\d+).*?"published_at":\s*"([^"]+)"')
-UPDATE = re.compile(r'^\{"type":\s*"update"')
+UPDATE = re.compile(r'^\{"type":\s*"(agent_)?update"')
 Connection = multiprocessing.connection.Connection
 
 
 # --- the payload ---------------------------------------------------------------
 
 FIELD = {
-    name: re.compile(rf'"{name}":\s*(\d+|"[^"]*")') for name in ("queue_filter", "seq", "base")
+    name: re.compile(rf'"{name}":\s*(\d+|"[^"]*")')
+    for name in ("queue_filter", "source", "seq", "base")
 }
 PUBLISHED_AT = re.compile(r'"published_at":\s*"[^"]*"')
 
 
-def stamped(text: str, seq: int, queue_filter_id: int) -> str:
-    """One of the demo's messages as the `seq`-th of the bench's queue filter,
-    applying to the one before it, published now."""
+def stamped(text: str, seq: int, source: str) -> str:
+    """One of the board's messages as the `seq`-th of the bench's source (its SourceKey,
+    "queue_filter:1" or "agent_source:1"), applying to the one before it, published now."""
     now = datetime.now(UTC)
     stamp = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
-    for name, value in (("queue_filter", queue_filter_id), ("seq", seq), ("base", seq - 1)):
+    kind, _, source_id = source.partition(":")
+    own = ("queue_filter", source_id) if kind == "queue_filter" else ("source", f'"{source}"')
+    for name, value in (own, ("seq", seq), ("base", seq - 1)):
         text = FIELD[name].sub(f'"{name}":{value}', text, count=1)
     return PUBLISHED_AT.sub(f'"published_at":"{stamp}"', text, count=1)
 
@@ -169,7 +179,7 @@ def setup_django(env: dict[str, str]) -> None:
 def publisher_process(
     kind: str,
     target: str,
-    queue_filter_id: int,
+    source: str,
     env: dict[str, str],
     updates: list[str],
     pipe: Connection,
@@ -186,20 +196,23 @@ def publisher_process(
         endpoint = http.client.HTTPConnection(host, int(port))
 
         def publish(text: str) -> None:
-            endpoint.request("POST", f"/bench/publish?{queue_filter_id}", body=text.encode())
+            endpoint.request("POST", f"/bench/publish?{source}", body=text.encode())
             endpoint.getresponse().read()
     else:
         setup_django(env)
-        from dashboard.push import publish_update
+        from asgiref.sync import async_to_sync
+
+        from connectmetrics.sources.key import SourceKey
+        from dashboard.push import apublish_source_update
 
         def publish(text: str) -> None:
-            publish_update(queue_filter_id, text)
+            async_to_sync(apublish_source_update)(SourceKey.parse(source), text)
 
     while True:
         seq = pipe.recv()
         if seq is None:
             break
-        text = stamped(updates[seq - 1], seq, queue_filter_id)
+        text = stamped(updates[seq - 1], seq, source)
         started = time.perf_counter()
         publish(text)
         pipe.send(time.perf_counter() - started)
@@ -207,9 +220,10 @@ def publisher_process(
         control.close()
 
 
-def wallboard_process(env: dict[str, str], pipe: Connection) -> None:
+def wallboard_process(env: dict[str, str], board: str, pipe: Connection) -> None:
     """Create the wallboard the clients watch and a display token for them."""
     setup_django(env)
+    from connectmetrics.agents.models import AgentSource
     from connectmetrics.models import AccessMode, ConnectInstance, QueueFilter
     from dashboard.models import DisplayToken, Wallboard
 
@@ -218,10 +232,17 @@ def wallboard_process(env: dict[str, str], pipe: Connection) -> None:
         access_mode=AccessMode.SIMULATED,
     )  # fmt: skip
     # Disabled: in embedded mode the poller must not publish to the bench wallboard.
-    queue_filter = QueueFilter.objects.create(name="All queues", instance=instance, enabled=False)
-    wallboard = Wallboard.objects.create(slug="bench", title="Bench", queue_filter=queue_filter)
+    source: QueueFilter | AgentSource
+    if board == "agents":
+        source = AgentSource.objects.create(
+            name="Whole floor", instance=instance, enabled=False, show_offline=True
+        )
+    else:
+        source = QueueFilter.objects.create(name="All queues", instance=instance, enabled=False)
+    wallboard = Wallboard.objects.create(slug="bench", title="Bench")
+    wallboard.add_panel(source)
     _, raw = DisplayToken.issue(wallboard, "bench clients")
-    pipe.send((raw, queue_filter.pk))
+    pipe.send((raw, str(source.source_key)))
 
 
 # --- measuring --------------------------------------------------------------------
@@ -266,7 +287,7 @@ def parse_stamp(stamp: str) -> float:
 class Publisher(NamedTuple):
     kind: str  # "bare", "memory", or the Redis layer: "pubsub", "redis"
     target: str
-    queue_filter_id: int
+    source: str  # the bench's SourceKey
     env: dict[str, str]
     updates: list[str]
 
@@ -387,7 +408,7 @@ def project_env(workdir: Path, name: str, layer: str, redis_url: str) -> dict[st
     return env
 
 
-def prepare_wallboard(env: dict[str, str]) -> tuple[str, int]:
+def prepare_wallboard(env: dict[str, str], board: str) -> tuple[str, str]:
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         env=env,
@@ -396,13 +417,13 @@ def prepare_wallboard(env: dict[str, str]) -> tuple[str, int]:
     )
     spawn = multiprocessing.get_context("spawn")
     parent_end, child_end = spawn.Pipe()
-    proc = spawn.Process(target=wallboard_process, args=(env, child_end))
+    proc = spawn.Process(target=wallboard_process, args=(env, board, child_end))
     proc.start()
     if not parent_end.poll(120):
         raise RuntimeError("could not create the bench wallboard (see the error above)")
-    raw, queue_filter_id = parent_end.recv()
+    raw, source = parent_end.recv()
     proc.join()
-    return raw, queue_filter_id
+    return raw, source
 
 
 def server_command(server: str, app: str, port: int, deflate: bool, ws: str) -> list[str]:
@@ -421,14 +442,14 @@ def run_project(
 ) -> Result:
     name = f"{server}-{layer}-{args.app}"
     env = project_env(workdir, name, layer, redis_url)
-    raw, queue_filter_id = prepare_wallboard(env)
+    raw, source = prepare_wallboard(env, args.board)
     port = free_port()
     if layer == "memory":
         app = "fanout_app:application"
-        publisher = Publisher("memory", f"127.0.0.1:{port}", queue_filter_id, env, demo.updates)
+        publisher = Publisher("memory", f"127.0.0.1:{port}", source, env, demo.updates)
     else:
         app = "textbook_app:application" if args.app == "textbook" else "dashboard.asgi:application"
-        publisher = Publisher(layer, "", queue_filter_id, env, demo.updates)
+        publisher = Publisher(layer, "", source, env, demo.updates)
     url = f"ws://127.0.0.1:{port}/ws/wallboards/bench/?token={raw}"
     command = server_command(server, app, port, args.deflate, args.ws)
     with running(command, env, port, workdir / f"{name}.log") as pid:
@@ -444,7 +465,9 @@ def run_bare(demo: DemoMessages, args: Any) -> Result:
     try:
         wait_for_port(port)
         url = f"ws://127.0.0.1:{port}/"
-        publisher = Publisher("bare", f"ws://127.0.0.1:{port}/publish", 0, {}, demo.updates)
+        publisher = Publisher(
+            "bare", f"ws://127.0.0.1:{port}/publish", "queue_filter:0", {}, demo.updates
+        )
         assert proc.pid is not None
         return measure(
             "bare websockets", url, f"http://127.0.0.1:{port}", publisher, proc.pid, args
@@ -477,6 +500,24 @@ HEADER = (
 )
 
 
+def board_messages(args: Any) -> DemoMessages:
+    """The board's snapshot and updates: the demo wallboard's, or an agent board's."""
+    if args.board == "queues":
+        return demo_messages(WARMUP_UPDATES + args.updates)
+    floor = floor_messages_in_child(
+        agents=args.agents,
+        updates=WARMUP_UPDATES + args.updates,
+        start=datetime(2026, 12, 3, 10, 30, tzinfo=UTC),
+    )
+    return DemoMessages(floor.snapshot, floor.updates, floor.snapshot)
+
+
+def board_words(args: Any) -> str:
+    if args.board == "queues":
+        return "demo wallboard"
+    return f"agent board ({args.agents} agents, every one a card)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=1000)
@@ -499,6 +540,11 @@ def main() -> None:
         help="servers do not compress (uvicorn --ws-per-message-deflate false; bare websockets "
         "compression=None); the clients still offer permessage-deflate, as browsers do",
     )  # fmt: skip
+    parser.add_argument(
+        "--board", choices=["queues", "agents"], default="queues",
+        help="queues: the demo wallboard's queue filter; agents: a board of --agents agents",
+    )  # fmt: skip
+    parser.add_argument("--agents", type=int, default=1000, help="with --board agents")
     args = parser.parse_args()
     if args.app == "textbook" and args.layer in ("memory", "all"):
         parser.error("--app textbook runs on a Redis layer: --layer pubsub or --layer redis")
@@ -509,11 +555,11 @@ def main() -> None:
 
     servers = ["uvicorn", "daphne"] if args.server == "both" else [args.server]
     layers = ["pubsub", "redis", "memory"] if args.layer == "all" else [args.layer]
-    demo = demo_messages(WARMUP_UPDATES + args.updates)
+    demo = board_messages(args)
     sizes = sorted(len(text.encode()) for text in demo.updates)
     print(
         f"{args.clients} clients in {args.client_processes} processes, {args.updates} updates "
-        f"of the demo wallboard (median {sizes[len(sizes) // 2]:,} bytes, max {sizes[-1]:,}) "
+        f"of the {board_words(args)} (median {sizes[len(sizes) // 2]:,} bytes, max {sizes[-1]:,}) "
         f"every {args.interval} s, {os.cpu_count()} cores, load average "
         f"{' '.join(f'{n:.2f}' for n in os.getloadavg())}",
         flush=True,

@@ -26,7 +26,7 @@ from typing import Any
 import redis
 from websockets.asyncio.client import ClientConnection, connect
 
-from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
+from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.simulator import call_counts
 from tests.conftest import RedisServer
 from tests.processes import Service, Stack, seed_demo
@@ -103,6 +103,7 @@ async def open_sockets(url: str, origin: str, count: int) -> list[ClientConnecti
             socket = await connect(url, origin=origin)  # type: ignore[arg-type]
             await socket.recv()  # "wallboard"
             await socket.recv()  # "snapshot"
+            await socket.recv()  # "alerts"
             return socket
 
     return list(await asyncio.gather(*(one() for _ in range(count))))

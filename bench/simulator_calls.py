@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from connectmetrics.catalogue import METRICS, SIMULATED_INSTANCE_ID
+from connectmetrics.connectapi.catalogue import METRICS, SIMULATED_INSTANCE_ID
 from connectmetrics.simulator import SimulatedCentre
 
 DAY = 1_767_052_800.0  # Tuesday 30 December 2025, 00:00 UTC

@@ -20,19 +20,18 @@ from django.urls import path  # noqa: E402
 
 from connectmetrics.readings import readings_store  # noqa: E402
 from dashboard.lifespan import lifespan_app  # noqa: E402
-from dashboard.models import Wallboard  # noqa: E402
-from dashboard.push import queue_filter_group  # noqa: E402
+from dashboard.models import Panel  # noqa: E402
+from dashboard.push import source_group  # noqa: E402
 
 
 class TextbookConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         slug = self.scope["url_route"]["kwargs"]["slug"]
-        wallboard = await Wallboard.objects.aget(slug=slug)
-        await self.channel_layer.group_add(
-            queue_filter_group(wallboard.queue_filter_id), self.channel_name
-        )
+        panel = await Panel.objects.filter(wallboard__slug=slug).afirst()
+        assert panel is not None
+        await self.channel_layer.group_add(source_group(panel.source_key), self.channel_name)
         await self.accept()
-        await self.send(text_data=await readings_store().alatest_text(wallboard.queue_filter_id))
+        await self.send(text_data=await readings_store().alatest_text(panel.source_key))
 
     async def snapshot_update(self, event: dict[str, Any]) -> None:
         await self.send(text_data=event["text"])

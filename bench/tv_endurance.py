@@ -46,15 +46,15 @@ PASSWORD = "bench-admin-password"
 
 SETUP = """
 from django.contrib.auth.models import User
-from connectmetrics.catalogue import DEFAULT_METRICS, SIMULATED_INSTANCE_ID
+from connectmetrics.connectapi.catalogue import DEFAULT_METRICS, SIMULATED_INSTANCE_ID
 from connectmetrics.models import ConnectInstance, QueueFilter
 from dashboard.models import DisplayToken, Wallboard
 User.objects.create_superuser("bench", "bench@example.com", "{password}")
 instance = ConnectInstance.objects.create(
     name="Bench", instance_id=SIMULATED_INSTANCE_ID, access_mode="simulated")
 qf = QueueFilter.objects.create(name="All", instance=instance)
-board = Wallboard.objects.create(slug="bench", title="Endurance", queue_filter=qf,
-                                 columns=list(DEFAULT_METRICS))
+board = Wallboard.objects.create(slug="bench", title="Endurance")
+board.add_panel(qf, columns=list(DEFAULT_METRICS))
 print(DisplayToken.issue(board, "Bench TV")[1])
 """
 

@@ -32,20 +32,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.project_env import bench_project_env  # noqa: E402
-from connectmetrics.catalogue import DEFAULT_METRICS  # noqa: E402
+from connectmetrics.connectapi.catalogue import DEFAULT_METRICS  # noqa: E402
 from connectmetrics.message_builder import (  # noqa: E402
     Body,
     ThresholdRule,
-    apply_trend_points,
     cell_levels,
     iso,
     ok_body,
     snapshot,
-    trend_bucket,
     trend_points,
     update,
 )
 from connectmetrics.socket_messages import (  # noqa: E402
+    PanelSettings,
     Resource,
     Row,
     Snapshot,
@@ -54,6 +53,7 @@ from connectmetrics.socket_messages import (  # noqa: E402
     WallboardMessage,
     encode,
 )
+from connectmetrics.sources.trends import apply_trend_points, trend_bucket  # noqa: E402
 from connectmetrics.thresholds import Band, Direction  # noqa: E402
 
 QUEUE_NAMES = (
@@ -214,14 +214,21 @@ def wallboard_message(title: str, *, ticker: str = "", build: str = "dev") -> st
         WallboardMessage(
             slug="bench",
             title=title,
-            columns=list(DEFAULT_METRICS),
-            layout="tiles",
+            panels=[
+                PanelSettings(
+                    id=1,
+                    title=title,
+                    layout="tiles",
+                    columns=list(DEFAULT_METRICS),
+                    source="queue_filter:1",
+                    queue_filter=1,
+                )
+            ],
             theme="dark",
             ticker=ticker,
             sound_on_critical=False,
             rotation=[],
             rotation_seconds=30,
-            queue_filter=1,
             build=build,
             published_at=iso(datetime.now(UTC)) or "",
         )
@@ -276,14 +283,15 @@ def _poll_the_demo(
 
     from django.core.management import call_command
 
-    from connectmetrics.polling import Step, poll_queue_filter
+    from connectmetrics.polling import Step, poll_source
     from connectmetrics.readings import readings_store
     from connectmetrics.simulator import activity
     from dashboard.models import Wallboard
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", admin_password="bench-admin-password", stdout=io.StringIO())
-    queue_filter_id = Wallboard.objects.get(slug="demo").queue_filter_id
+    panel = Wallboard.objects.get(slug="demo").panels.all()[0]
+    source = panel.source_key
     published: list[str] = []
     shift = [0.0]
     at_time = activity.snapshot
@@ -291,14 +299,12 @@ def _poll_the_demo(
     with mock.patch.object(activity, "snapshot", lambda t, at: at_time(t, at + shift[0])):
         for _ in range(updates + 1):
             shift[0] += seconds_apart
-            result = poll_queue_filter(
-                queue_filter_id, publish=lambda _, text: published.append(text)
-            )
+            result = poll_source(source, publish=lambda _, text: published.append(text))
             if result.step is not Step.OK:
                 raise RuntimeError(f"a demo poll ended {result.step}")
             if len(published) == 1:
-                snapshot = readings_store().latest_text(queue_filter_id)
-    latest = readings_store().latest_text(queue_filter_id)
+                snapshot = readings_store().latest_text(source)
+    latest = readings_store().latest_text(source)
     pipe.send(DemoMessages(snapshot, published[1:], latest))
 
 

@@ -23,8 +23,8 @@ from connectmetrics.poller_status import (
     UNKNOWN,
     PollerStatus,
     instance_status,
-    queue_filter_status,
     read_last_hour,
+    source_status,
 )
 from connectmetrics.telemetry import Tally
 
@@ -114,9 +114,9 @@ class PollerStatusAdmin(admin.ModelAdmin):
     def throttles_last_hour(self, obj: Any) -> str:
         return _count(self.poller_status(obj).throttles_last_hour)
 
-    def _poll_now(self, request: HttpRequest, queue_filters: QuerySet[QueueFilter]) -> None:
-        for queue_filter in queue_filters.select_related("instance"):
-            done, words = poll_now(queue_filter)
+    def _poll_now(self, request: HttpRequest, sources: QuerySet[Any]) -> None:
+        for source in sources.select_related("instance"):
+            done, words = poll_now(source)
             self.message_user(request, words, messages.SUCCESS if done else messages.ERROR)
 
 
@@ -164,6 +164,14 @@ class ConnectInstanceAdmin(PollerStatusAdmin):
                 "classes": ["collapse"],
             },
         ),
+        (
+            "Today's performance",
+            {
+                "fields": ["time_zone", "service_level_threshold", "service_level_target"],
+                "description": "The centre's day and its default service level, for today "
+                "sources (a today source may set a threshold and target per queue).",
+            },
+        ),
         ("Status", {"fields": ["instance_id", "instance_arn", *STATUS_FIELDS]}),
         ("Queue filters", {"fields": ["queue_filters_status"]}),
     ]
@@ -176,7 +184,7 @@ class ConnectInstanceAdmin(PollerStatusAdmin):
             return "none yet"
         tally = _tally()
         rows = [
-            (queue_filter, queue_filter_status(queue_filter, tally))
+            (queue_filter, source_status(queue_filter, tally))
             for queue_filter in obj.queue_filters.select_related("instance").order_by("name")
         ]
         if not rows:
@@ -278,7 +286,7 @@ class QueueFilterAdmin(PollerStatusAdmin):
         ("Status", {"fields": tuple(STATUS_FIELDS)}),
     ]
 
-    build_status = staticmethod(queue_filter_status)
+    build_status = staticmethod(source_status)
 
     @admin.display(description="Grouping")
     def grouping(self, obj: QueueFilter) -> str:
@@ -291,7 +299,3 @@ class QueueFilterAdmin(PollerStatusAdmin):
     @admin.action(description="Poll now", permissions=["change"])
     def poll_filter_now(self, request: HttpRequest, queryset: QuerySet[QueueFilter]) -> None:
         self._poll_now(request, queryset.order_by("pk"))
-
-
-# Registers the API token admin (connectmetrics.api owns it).
-import connectmetrics.api.admin  # noqa: E402, F401

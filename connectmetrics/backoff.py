@@ -1,4 +1,4 @@
-"""How long a queue filter rests after a failed poll, and the state that remembers it.
+"""How long a source rests after a failed poll, and the state that remembers it.
 
 The table, by what went wrong:
 
@@ -16,7 +16,7 @@ retried it): the next interval polls as usual, and only a run of failures skips
 let through, so the schedule's small jitter never skips one more.
 
 A rest ends early when the admin changes what was failing: the state keeps a
-fingerprint of the instance's connection settings and the filter's request,
+fingerprint of the instance's connection settings and the source's request,
 and a poll with a different fingerprint ignores it. A good poll clears it.
 """
 
@@ -30,6 +30,7 @@ from typing import Any, Protocol
 import redis
 
 from connectmetrics.outcomes import Outcome
+from connectmetrics.sources.key import SourceKey
 from dashboard.lib.shared_state import SharedPart
 
 SHORT_REST_CAP = 60.0
@@ -69,13 +70,13 @@ class Rest:
 
 
 class BackoffState(Protocol):
-    def get(self, queue_filter_id: int) -> Rest | None: ...
+    def get(self, source: SourceKey) -> Rest | None: ...
 
     def record_failure(
-        self, queue_filter_id: int, outcome: Outcome, interval: float, fingerprint: str
+        self, source: SourceKey, outcome: Outcome, interval: float, fingerprint: str
     ) -> Rest: ...
 
-    def clear(self, queue_filter_id: int) -> None: ...
+    def clear(self, source: SourceKey) -> None: ...
 
 
 def _next_rest(previous: Rest | None, outcome: Outcome, interval: float, fp: str) -> Rest:
@@ -91,52 +92,52 @@ def _next_rest(previous: Rest | None, outcome: Outcome, interval: float, fp: str
 
 class LocalBackoffState:
     def __init__(self) -> None:
-        self._rests: dict[int, Rest] = {}
+        self._rests: dict[SourceKey, Rest] = {}
         self._lock = threading.Lock()
 
-    def get(self, queue_filter_id: int) -> Rest | None:
+    def get(self, source: SourceKey) -> Rest | None:
         with self._lock:
-            return self._rests.get(queue_filter_id)
+            return self._rests.get(source)
 
     def record_failure(
-        self, queue_filter_id: int, outcome: Outcome, interval: float, fingerprint: str
+        self, source: SourceKey, outcome: Outcome, interval: float, fingerprint: str
     ) -> Rest:
         with self._lock:
-            rest = _next_rest(self._rests.get(queue_filter_id), outcome, interval, fingerprint)
-            self._rests[queue_filter_id] = rest
+            rest = _next_rest(self._rests.get(source), outcome, interval, fingerprint)
+            self._rests[source] = rest
             return rest
 
-    def clear(self, queue_filter_id: int) -> None:
+    def clear(self, source: SourceKey) -> None:
         with self._lock:
-            self._rests.pop(queue_filter_id, None)
+            self._rests.pop(source, None)
 
 
 class RedisBackoffState:
-    """One JSON value per filter, kept a day past its rest so the count survives."""
+    """One JSON value per source, kept a day past its rest so the count survives."""
 
-    prefix = "cm:backoff:qf:"
+    prefix = "cm:backoff:"
 
     def __init__(self, client: "redis.Redis[Any]") -> None:
         self.client = client
 
-    def get(self, queue_filter_id: int) -> Rest | None:
-        raw = self.client.get(f"{self.prefix}{queue_filter_id}")
+    def get(self, source: SourceKey) -> Rest | None:
+        raw = self.client.get(f"{self.prefix}{source}")
         return Rest(**json.loads(raw)) if raw else None
 
     def record_failure(
-        self, queue_filter_id: int, outcome: Outcome, interval: float, fingerprint: str
+        self, source: SourceKey, outcome: Outcome, interval: float, fingerprint: str
     ) -> Rest:
-        # Only the poll holding the filter's lock records, so read-then-write is safe.
-        rest = _next_rest(self.get(queue_filter_id), outcome, interval, fingerprint)
+        # Only the poll holding the source's lock records, so read-then-write is safe.
+        rest = _next_rest(self.get(source), outcome, interval, fingerprint)
         self.client.set(
-            f"{self.prefix}{queue_filter_id}",
+            f"{self.prefix}{source}",
             json.dumps(rest.__dict__),
             ex=int(rest.until - time.time()) + 86400,
         )
         return rest
 
-    def clear(self, queue_filter_id: int) -> None:
-        self.client.delete(f"{self.prefix}{queue_filter_id}")
+    def clear(self, source: SourceKey) -> None:
+        self.client.delete(f"{self.prefix}{source}")
 
 
 backoff_state: SharedPart[BackoffState] = SharedPart(

@@ -15,7 +15,7 @@ from botocore.config import Config
 from django.conf import settings
 
 from connectmetrics import telemetry
-from connectmetrics.catalogue import DIMENSION_FIELDS, MAX_RESULTS, Grouping
+from connectmetrics.connectapi.catalogue import DIMENSION_FIELDS, MAX_RESULTS, Grouping
 from connectmetrics.governor import pace_client
 from connectmetrics.models import AccessMode, ConnectInstance
 from connectmetrics.outcomes import UpstreamError, classify

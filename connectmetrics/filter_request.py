@@ -8,7 +8,7 @@ what is sent.
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from connectmetrics.catalogue import METRICS
+from connectmetrics.connectapi.catalogue import METRICS
 
 
 def build_request(

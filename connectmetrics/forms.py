@@ -5,8 +5,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from connectmetrics import rules
-from connectmetrics.catalogue import METRIC_NAMES
+from connectmetrics.connectapi import rules
+from connectmetrics.connectapi.catalogue import METRIC_NAMES
 from connectmetrics.filter_request import build_request
 from connectmetrics.models import (
     CHANNEL_CHOICES,
@@ -49,6 +49,9 @@ class ConnectInstanceForm(forms.ModelForm):
             "simulator_agents",
             "poll_interval",
             "enabled",
+            "time_zone",
+            "service_level_threshold",
+            "service_level_target",
         ]
         widgets = {"region": forms.Select()}
 

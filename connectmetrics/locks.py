@@ -1,4 +1,4 @@
-"""The poll lock: at most one poll of a queue filter runs at a time.
+"""The poll lock: at most one poll of a source runs at a time.
 
 Redis: SET NX PX with a random token; release deletes the key only while it
 still holds our token (a Lua compare-and-delete), so a poll that outlived its
@@ -6,7 +6,7 @@ lock never frees the next poll's lock. The expiry frees the lock of a worker
 killed mid-poll (SIGKILL runs no cleanup) in time for the next interval.
 
 A poll waiting for its turn of the quota keeps its lock (`extend`) until it
-runs, so a filter never queues a second call behind its first. A poll that is
+runs, so a source never queues a second call behind its first. A poll that is
 fetching keeps its lock alive (`kept_alive`) however long the fetch takes
 (botocore's retries of a throttled call, a slow answer): the lock's expiry is
 for a dead poll, never a slow one.
@@ -22,19 +22,20 @@ from typing import Any, Protocol
 
 import redis
 
+from connectmetrics.sources.key import SourceKey
 from dashboard.lib.shared_state import SharedPart
 
 
 class PollLock(Protocol):
-    def acquire(self, queue_filter_id: int, ttl: float) -> str | None:
+    def acquire(self, source: SourceKey, ttl: float) -> str | None:
         """A token when the lock was taken, None when another poll holds it."""
         ...
 
-    def release(self, queue_filter_id: int, token: str) -> bool:
+    def release(self, source: SourceKey, token: str) -> bool:
         """True when the lock was still ours and is now free."""
         ...
 
-    def extend(self, queue_filter_id: int, token: str, ttl: float) -> bool:
+    def extend(self, source: SourceKey, token: str, ttl: float) -> bool:
         """Keep the lock `ttl` seconds from now; True when it was still ours."""
         ...
 
@@ -57,25 +58,25 @@ return 0
 
 
 class RedisPollLock:
-    prefix = "cm:lock:qf:"
+    prefix = "cm:lock:"
 
     def __init__(self, client: "redis.Redis[Any]") -> None:
         self.client = client
         self._release = client.register_script(_RELEASE)
         self._extend = client.register_script(_EXTEND)
 
-    def acquire(self, queue_filter_id: int, ttl: float) -> str | None:
+    def acquire(self, source: SourceKey, ttl: float) -> str | None:
         token = secrets.token_hex(16)
         taken = self.client.set(
-            f"{self.prefix}{queue_filter_id}", token, nx=True, px=max(1, int(ttl * 1000))
+            f"{self.prefix}{source}", token, nx=True, px=max(1, int(ttl * 1000))
         )
         return token if taken else None
 
-    def release(self, queue_filter_id: int, token: str) -> bool:
-        return bool(self._release(keys=[f"{self.prefix}{queue_filter_id}"], args=[token]))
+    def release(self, source: SourceKey, token: str) -> bool:
+        return bool(self._release(keys=[f"{self.prefix}{source}"], args=[token]))
 
-    def extend(self, queue_filter_id: int, token: str, ttl: float) -> bool:
-        key = f"{self.prefix}{queue_filter_id}"
+    def extend(self, source: SourceKey, token: str, ttl: float) -> bool:
+        key = f"{self.prefix}{source}"
         return bool(self._extend(keys=[key], args=[token, max(1, int(ttl * 1000))]))
 
 
@@ -83,40 +84,40 @@ class LocalPollLock:
     """The same lock within one process (embedded mode)."""
 
     def __init__(self) -> None:
-        self._held: dict[int, tuple[str, float]] = {}
+        self._held: dict[SourceKey, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
-    def acquire(self, queue_filter_id: int, ttl: float) -> str | None:
+    def acquire(self, source: SourceKey, ttl: float) -> str | None:
         with self._lock:
             now = time.monotonic()
-            held = self._held.get(queue_filter_id)
+            held = self._held.get(source)
             if held is not None and held[1] > now:
                 return None
             token = secrets.token_hex(16)
-            self._held[queue_filter_id] = (token, now + ttl)
+            self._held[source] = (token, now + ttl)
             return token
 
-    def release(self, queue_filter_id: int, token: str) -> bool:
+    def release(self, source: SourceKey, token: str) -> bool:
         with self._lock:
-            if not self._holds(queue_filter_id, token):
+            if not self._holds(source, token):
                 return False
-            del self._held[queue_filter_id]
+            del self._held[source]
             return True
 
-    def extend(self, queue_filter_id: int, token: str, ttl: float) -> bool:
+    def extend(self, source: SourceKey, token: str, ttl: float) -> bool:
         with self._lock:
-            if not self._holds(queue_filter_id, token):
+            if not self._holds(source, token):
                 return False
-            self._held[queue_filter_id] = (token, time.monotonic() + ttl)
+            self._held[source] = (token, time.monotonic() + ttl)
             return True
 
-    def _holds(self, queue_filter_id: int, token: str) -> bool:
-        held = self._held.get(queue_filter_id)
+    def _holds(self, source: SourceKey, token: str) -> bool:
+        held = self._held.get(source)
         return held is not None and held[0] == token and held[1] > time.monotonic()
 
 
 @contextmanager
-def kept_alive(lock: PollLock, queue_filter_id: int, token: str, ttl: float) -> Iterator[None]:
+def kept_alive(lock: PollLock, source: SourceKey, token: str, ttl: float) -> Iterator[None]:
     """Hold the lock for as long as the block runs: it is extended to `ttl` every third of
     `ttl`, so it still lapses within `ttl` of this process dying."""
     done = threading.Event()
@@ -124,14 +125,14 @@ def kept_alive(lock: PollLock, queue_filter_id: int, token: str, ttl: float) -> 
     def keep() -> None:
         while not done.wait(ttl / 3):
             try:
-                if not lock.extend(queue_filter_id, token, ttl):
+                if not lock.extend(source, token, ttl):
                     return  # lost (a stall longer than ttl): the newer poll's result wins
             except Exception:
                 # Redis is away: the lock lapses as a dead poll's would.
-                log.warning("cannot keep the poll lock of queue filter %s", queue_filter_id)
+                log.warning("cannot keep the poll lock of %s", source)
                 return
 
-    keeper = threading.Thread(target=keep, name=f"poll lock {queue_filter_id}", daemon=True)
+    keeper = threading.Thread(target=keep, name=f"poll lock {source}", daemon=True)
     keeper.start()
     try:
         yield

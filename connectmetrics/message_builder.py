@@ -8,17 +8,18 @@ connectmetrics/socket_messages.py, ready to encode once.
 A poll's *body* is what the numbers are and how good they are. A "snapshot" is
 the body plus the envelope of one publication (seq, published_at, build) and the
 whole trend history; an "update" carries only what changed since the snapshot
-kept before it (`base`), which every screen has applied.
+kept before it (`base`), which every screen has applied. `published` puts a body in
+its envelope for every kind (the agent and today sources' builders too).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
-from connectmetrics.catalogue import (
+from connectmetrics.connectapi.catalogue import (
     DIMENSION_FIELDS,
     METRICS,
     TREND_METRICS,
@@ -35,24 +36,21 @@ from connectmetrics.socket_messages import (
     Snapshot,
     Status,
     Totals,
-    TrendPoint,
     Trends,
     Update,
     Value,
 )
+from connectmetrics.sources.kind import TrendPoints
+from connectmetrics.sources.stale import marked_stale
 from connectmetrics.thresholds import Band, Level
 
-TREND_BUCKET_MS = 30_000
-TREND_WINDOW_MS = 60 * 60 * 1000
+MessageT = TypeVar("MessageT", bound=msgspec.Struct)
 
 WAITING_REASON = "Waiting for the first numbers from Amazon Connect"
 
 # AWS's Dimensions field for each grouping.
 
 _SEVERITY = {Level.OK: 0, Level.WARNING: 1, Level.CRITICAL: 2}
-
-# Row key -> metric -> (bucket, value): one poll's new trend points.
-TrendPoints = dict[str, dict[str, TrendPoint]]
 
 
 class Body(msgspec.Struct):
@@ -68,6 +66,10 @@ class Body(msgspec.Struct):
     groupings: list[str]
     rows: list[Row]
     totals: Totals
+
+    def shown_at(self) -> str | None:
+        """When the numbers shown are from: Connect's snapshot time, else the fetch's."""
+        return self.data_snapshot_time or self.fetched_at
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,6 @@ def iso(moment: datetime | None) -> str | None:
         return None
     utc = moment.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-def trend_bucket(moment: datetime) -> int:
-    """The 30-second bucket (epoch milliseconds) a moment falls in."""
-    ms = int(moment.timestamp() * 1000)
-    return ms - ms % TREND_BUCKET_MS
 
 
 def _clean_value(metric: str, value: float | None) -> float | int | None:
@@ -268,9 +264,7 @@ def failed_body(
 ) -> Body:
     """After a failed poll: the last good numbers marked stale, or an error with none."""
     if last_good is not None:
-        return msgspec.structs.replace(
-            last_good, status="stale", reason=reason, poll_interval=poll_interval
-        )
+        return marked_stale(last_good, reason=reason, poll_interval=poll_interval)
     return Body(
         status="error",
         reason=reason,
@@ -297,51 +291,25 @@ def trend_points(
     return points
 
 
-def newest_bucket(trends: Trends) -> int | None:
-    lasts = [series[-1][0] for row in trends.values() for series in row.values() if series]
-    return max(lasts, default=None)
-
-
-def is_in_order(trends: Trends, points: TrendPoints) -> bool:
-    """Whether the points may follow the history: none older than its newest bucket
-    (a worker whose clock lags must not make every client's series go backwards)."""
-    newest = newest_bucket(trends)
-    if newest is None:
-        return True
-    return all(point[0] >= newest for series in points.values() for point in series.values())
-
-
-def apply_trend_points(trends: Trends, points: TrendPoints) -> Trends:
-    """The trend rule shared with every client (docs/messages.md), applied in place.
-
-    A point in the same bucket as the series' last point replaces it, otherwise
-    it is appended; then every point more than 60 minutes before the newest
-    bucket is dropped, in every series, and emptied series and rows go away.
-    """
-    newest: int | None = None
-    for key, series in points.items():
-        row = trends.setdefault(key, {})
-        for metric, point in series.items():
-            history = row.setdefault(metric, [])
-            if history and history[-1][0] == point[0]:
-                history[-1] = point
-            else:
-                history.append(point)
-            newest = point[0] if newest is None else max(newest, point[0])
-    if newest is None:
-        return trends
-    oldest_kept = newest - TREND_WINDOW_MS
-    for key in list(trends):
-        row = trends[key]
-        for metric in list(row):
-            kept = [p for p in row[metric] if p[0] > oldest_kept]
-            if kept:
-                row[metric] = kept
-            else:
-                del row[metric]
-        if not row:
-            del trends[key]
-    return trends
+def published(
+    message: type[MessageT],
+    body: msgspec.Struct,
+    *,
+    seq: int,
+    published_at: datetime,
+    build: str,
+    **fields: Any,
+) -> MessageT:
+    """A snapshot or update of type `message`, of every kind, in the envelope of one
+    publication (seq, published_at, build): every field of the poll's `body` by name, but
+    those `fields` give (what names the source, and what the message carries in place of a
+    field of the body)."""
+    return message(
+        **{**msgspec.structs.asdict(body), **fields},
+        seq=seq,
+        published_at=iso(published_at) or "",
+        build=build,
+    )
 
 
 def snapshot(
@@ -354,38 +322,34 @@ def snapshot(
     trends: Trends,
 ) -> Snapshot:
     """Everything a screen starts from: the body, its envelope, the whole trend history."""
-    return Snapshot(
-        queue_filter=queue_filter_id,
+    return published(
+        Snapshot,
+        body,
         seq=seq,
-        published_at=iso(published_at) or "",
+        published_at=published_at,
         build=build,
-        status=body.status,
-        reason=body.reason,
-        data_snapshot_time=body.data_snapshot_time,
-        fetched_at=body.fetched_at,
-        poll_interval=body.poll_interval,
-        metrics=body.metrics,
-        groupings=body.groupings,
+        queue_filter=queue_filter_id,
         trend_metrics=list(TREND_METRICS),
-        rows=body.rows,
-        totals=body.totals,
         trends=trends,
     )
 
 
-def _row_change(before: Row, after: Row) -> RowChange | None:
-    """What changed in a row, or None when it must be sent whole (its label,
-    dimensions or set of cells changed)."""
+def _row_change(before: Row, after: Row, column: dict[str, int]) -> RowChange | None:
+    """What changed in a row, its cells named by their position in the metrics
+    (`column`), or None when it must be sent whole (its label, dimensions or set of
+    cells changed, or a cell is not one of the metrics)."""
     if (
         before.label != after.label
         or before.dimensions != after.dimensions
         or before.values.keys() != after.values.keys()
         or before.levels.keys() != after.levels.keys()
+        or not after.values.keys() <= column.keys()
+        or not after.levels.keys() <= column.keys()
     ):
         return None
     return RowChange(
-        values={m: v for m, v in after.values.items() if before.values[m] != v},
-        levels={m: v for m, v in after.levels.items() if before.levels[m] != v},
+        values={column[m]: v for m, v in after.values.items() if before.values[m] != v},
+        levels={column[m]: v for m, v in after.levels.items() if before.levels[m] != v},
     )
 
 
@@ -404,11 +368,12 @@ def update(
     history, None when not (a failed poll, or points older than the history).
     """
     position = {row.key: at for at, row in enumerate(base.rows)}
+    column = {metric.name: at for at, metric in enumerate(body.metrics)}
     whole: list[Row] = []
     changes: dict[int, RowChange] = {}
     for row in body.rows:
         at = position.get(row.key)
-        change = _row_change(base.rows[at], row) if at is not None else None
+        change = _row_change(base.rows[at], row, column) if at is not None else None
         if at is None or change is None:
             whole.append(row)
         elif change.values or change.levels:
@@ -417,18 +382,14 @@ def update(
     unchanged_order = keys == [row.key for row in base.rows]
     order = [position.get(key, key) for key in keys]
     unset = msgspec.UNSET
-    return Update(
-        queue_filter=base.queue_filter,
+    return published(
+        Update,
+        body,
         seq=seq,
-        base=base.seq,
-        published_at=iso(published_at) or "",
+        published_at=published_at,
         build=build,
-        status=body.status,
-        reason=body.reason,
-        data_snapshot_time=body.data_snapshot_time,
-        fetched_at=body.fetched_at,
-        poll_interval=body.poll_interval,
-        totals=body.totals,
+        queue_filter=base.queue_filter,
+        base=base.seq,
         trend_bucket=bucket if body.rows else None,
         order=unset if unchanged_order else order,
         rows=whole,

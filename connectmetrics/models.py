@@ -7,15 +7,16 @@ credential chain or an assumed role.
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import available_timezones
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from connectmetrics import rules
 from connectmetrics.access_memo import AccessQuerySet, remembered
-from connectmetrics.catalogue import (
+from connectmetrics.connectapi import rules
+from connectmetrics.connectapi.catalogue import (
     DEFAULT_METRICS,
     METRIC_NAMES,
     METRICS,
@@ -25,6 +26,7 @@ from connectmetrics.catalogue import (
 )
 from connectmetrics.filter_request import build_request
 from connectmetrics.regions import connect_regions
+from connectmetrics.sources.polled import PolledSource
 from connectmetrics.thresholds import Band, Direction, band_error
 from dashboard.lib.tokens import Credential, HashedToken
 
@@ -48,6 +50,39 @@ def validate_role_arn(value: str) -> None:
         raise ValidationError("A role ARN looks like arn:aws:iam::123456789012:role/Name.")
     if not (parts[4].isdigit() and len(parts[4]) == 12):
         raise ValidationError("The role ARN's account must be 12 digits.")
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name, as GetMetricDataV2's Interval.TimeZone takes it."""
+    if value not in available_timezones():
+        raise ValidationError(
+            f"{value!r} is not an IANA time zone name, such as Europe/London or America/New_York."
+        )
+
+
+def validate_service_level_threshold(value: int) -> None:
+    """GetMetricDataV2's SERVICE_LEVEL threshold: whole seconds, within the limit its rules
+    (the simulated centre's, connectmetrics/simulator/metric_data_request.py) state."""
+    from connectmetrics.simulator.metric_data_request import MAX_THRESHOLD
+
+    if not 1 <= value <= MAX_THRESHOLD:
+        raise ValidationError(f"A service-level threshold is 1 to {MAX_THRESHOLD} seconds.")
+
+
+def service_level_threshold_field(**options: Any) -> "models.PositiveIntegerField[Any, Any]":
+    return models.PositiveIntegerField(
+        "service-level threshold (seconds)",
+        validators=[validate_service_level_threshold],
+        **options,
+    )
+
+
+def service_level_target_field(**options: Any) -> "models.PositiveSmallIntegerField[Any, Any]":
+    return models.PositiveSmallIntegerField(
+        "service-level target (%)",
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        **options,
+    )
 
 
 def default_metrics() -> list[str]:
@@ -96,6 +131,27 @@ class ConnectInstance(models.Model):
         "poll interval (seconds)", default=5, validators=[MinValueValidator(1)]
     )
     enabled = models.BooleanField(default=True)
+    # Defaults in the database too: a process still running the code before these fields
+    # (a rolling deploy, an older migration's model) can still add an instance.
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        db_default="UTC",
+        validators=[validate_time_zone],
+        help_text="The centre's time zone (an IANA name such as Europe/London): today's "
+        "figures run from midnight here.",
+    )
+    service_level_threshold = service_level_threshold_field(
+        default=20,
+        db_default=20,
+        help_text="A contact answered within this many seconds counts towards the service "
+        "level; a today source may set its own per queue.",
+    )
+    service_level_target = service_level_target_field(
+        default=80,
+        db_default=80,
+        help_text="The share of contacts to answer within the threshold.",
+    )
 
     last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -145,6 +201,16 @@ class ConnectInstance(models.Model):
             if len(parts) >= 5 and parts[4]:
                 return parts[4]
         return ""
+
+    def resource_arn(self) -> str:
+        """The instance ARN GetMetricDataV2 asks for: the configured one, else built from
+        the account discovery found ("" when the account is not known yet)."""
+        if self.instance_arn:
+            return self.instance_arn
+        account = self.known_account_id()
+        if not account:
+            return ""
+        return f"arn:aws:connect:{self.region}:{account}:instance/{self.instance_id}"
 
     @property
     def quota_key(self) -> str:
@@ -213,7 +279,7 @@ METRIC_CHOICES = [(name, f"{METRICS[name].label} ({name})") for name in METRIC_N
 SORT_ORDER_CHOICES = [(o.value, o.value.capitalize()) for o in SortOrder]
 
 
-class QueueFilter(models.Model):
+class QueueFilter(PolledSource):
     """One GetCurrentMetricData request kept live by the poller."""
 
     name = models.CharField(max_length=100)
@@ -234,11 +300,6 @@ class QueueFilter(models.Model):
     sort_order = models.CharField(
         max_length=10, choices=SORT_ORDER_CHOICES, default=SortOrder.DESCENDING
     )
-    enabled = models.BooleanField(default=True)
-
-    last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_error_message = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["instance", "name"]
@@ -248,6 +309,8 @@ class QueueFilter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instance} / {self.name}"
+
+    SOURCE_KIND = "queue_filter"
 
     @property
     def groupings(self) -> list[str]:

@@ -4,6 +4,8 @@ Raw botocore exceptions never leave connectmetrics.client: the poller, the
 admin and the metrics endpoint only see an UpstreamError with an Outcome.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -81,3 +83,24 @@ def classify(error: Exception) -> UpstreamError:
             return UpstreamError(Outcome.INVALID_REQUEST, name, str(error))
         return UpstreamError(Outcome.UNAVAILABLE, name, str(error))
     return UpstreamError(Outcome.UNAVAILABLE, type(error).__name__, str(error))
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A request rule a source's request breaks (the agent and today sources' rules.py)."""
+
+    code: str  # AWS's exception name
+    field: str  # the source's (or its instance's) field it concerns ("" when none)
+    message: str
+
+
+def refuse(violations: Sequence[Violation]) -> None:
+    """Raise UpstreamError(INVALID_REQUEST) when the request rules refuse a request (the
+    first rule's AWS exception, every rule's message): a poll then fails before spending
+    quota on a call AWS would refuse."""
+    if violations:
+        raise UpstreamError(
+            Outcome.INVALID_REQUEST,
+            violations[0].code,
+            "; ".join(v.message for v in violations),
+        )

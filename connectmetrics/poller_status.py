@@ -1,20 +1,23 @@
-"""How the poller is doing, per Connect instance and queue filter, in words for an admin.
+"""How the poller is doing, per Connect instance and source, in words for an admin.
 
-Built from what the poll records in the database (last good poll, last error
-in words), its rest after failures (connectmetrics.backoff) and the last
-hour's telemetry. Reading Redis may fail (Redis restarting): the status then
-says what it could not read instead of failing the admin page.
+Built from what the poll records on the source (last good poll, last error in
+words; every kind's model keeps the same fields, `PolledRecord`), its rest
+after failures (connectmetrics.backoff) and the last hour's telemetry.
+Reading Redis may fail (Redis restarting): the status then says what it could
+not read instead of failing the admin page.
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 import redis
 from django.utils import timezone
 
 from connectmetrics import telemetry
 from connectmetrics.backoff import backoff_state
-from connectmetrics.models import ConnectInstance, QueueFilter
+from connectmetrics.models import ConnectInstance
+from connectmetrics.sources.key import SourceKey
 from connectmetrics.telemetry import Tally, What
 
 UNKNOWN = "unknown: Redis does not answer"
@@ -58,37 +61,56 @@ def _state(enabled: bool, failing: bool, last_good: datetime | None) -> str:
     return "Polling" if last_good is not None else "Not polled yet"
 
 
-def queue_filter_status(queue_filter: QueueFilter, tally: Tally | None) -> PollerStatus:
-    failing = bool(queue_filter.last_error_message)
+class PolledRecord(Protocol):
+    """A source's row as every kind's model keeps it."""
+
+    @property
+    def source_key(self) -> SourceKey: ...
+
+    @property
+    def enabled(self) -> bool: ...
+
+    @property
+    def instance(self) -> ConnectInstance: ...
+
+    @property
+    def last_polled_at(self) -> datetime | None: ...
+
+    @property
+    def last_success_at(self) -> datetime | None: ...
+
+    @property
+    def last_error_message(self) -> str: ...
+
+
+def source_status(record: PolledRecord, tally: Tally | None) -> PollerStatus:
+    failing = bool(record.last_error_message)
+    source = record.source_key
     resting_until, rest_unknown = None, False
     if failing:
         try:
-            rest = backoff_state().get(queue_filter.pk)
+            rest = backoff_state().get(source)
         except redis.RedisError:
             rest_unknown = True
         else:
             if rest is not None and rest.until > datetime.now(UTC).timestamp():
                 resting_until = datetime.fromtimestamp(rest.until, UTC)
-    enabled = queue_filter.enabled and queue_filter.instance.enabled
+    enabled = record.enabled and record.instance.enabled
     return PollerStatus(
-        state=_state(enabled, failing, queue_filter.last_success_at),
+        state=_state(enabled, failing, record.last_success_at),
         failing=failing,
-        last_good_poll=queue_filter.last_success_at,
-        last_error=queue_filter.last_error_message,
-        last_error_at=queue_filter.last_polled_at if failing else None,
+        last_good_poll=record.last_success_at,
+        last_error=record.last_error_message,
+        last_error_at=record.last_polled_at if failing else None,
         resting_until=resting_until,
         rest_unknown=rest_unknown,
-        calls_last_hour=tally.of_queue_filter(What.UPSTREAM_CALLS, queue_filter.pk)
-        if tally
-        else None,
-        throttles_last_hour=tally.of_queue_filter(What.THROTTLES, queue_filter.pk)
-        if tally
-        else None,
+        calls_last_hour=tally.of_source(What.UPSTREAM_CALLS, source) if tally else None,
+        throttles_last_hour=tally.of_source(What.THROTTLES, source) if tally else None,
     )
 
 
 def instance_status(instance: ConnectInstance, tally: Tally | None) -> PollerStatus:
-    """The instance's last outcome (any of its filters' polls, or the admin's checks)."""
+    """The instance's last outcome (any of its sources' polls, or the admin's checks)."""
     error_at, success_at = instance.last_error_at, instance.last_success_at
     failing = error_at is not None and (success_at is None or error_at > success_at)
     last_error = ""

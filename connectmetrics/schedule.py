@@ -1,14 +1,15 @@
-"""When a queue filter is due for a poll.
+"""When a source (of any kind) is due for a poll.
 
-Time is cut into slots of the instance's poll interval, one poll per filter
+Time is cut into slots of the instance's poll interval, one poll per source
 per slot. The dispatcher ticks every second and claims the current slot of
-each filter; only the claim that wins enqueues a poll. In Redis the claim is a
-SET NX EX on a key naming the filter, the interval and the slot, so a second
+each source of every kind (connectmetrics/sources/registry.py); only the claim
+that wins enqueues a poll. In Redis the claim is a SET NX EX on a key naming
+the source, the interval and the slot, so a second
 beat started by mistake finds every slot already taken and adds no polls; the
 clock is Redis's own (TIME), so two beats on different hosts agree on the slot.
 
-Each filter's slots are shifted by a fixed fraction of its interval (from its
-ID), so many filters with the same interval spread over the interval instead
+Each source's slots are shifted by a fixed fraction of its interval (from its
+ID), so many sources with the same interval spread over the interval instead
 of all spending the account's quota in the same second.
 
 The interval is read from the database on every tick: an admin's change takes
@@ -22,23 +23,24 @@ from typing import Any, Protocol
 
 import redis
 
-from connectmetrics.models import QueueFilter
+from connectmetrics.sources.key import SourceKey
+from connectmetrics.sources.registry import kinds
 from dashboard.lib.shared_state import SharedPart
 
 _GOLDEN = 0.6180339887498949
 
 
-def slot_offset(queue_filter_id: int, interval: int) -> float:
-    return (queue_filter_id * _GOLDEN) % 1.0 * interval
+def slot_offset(source_id: int, interval: int) -> float:
+    return (source_id * _GOLDEN) % 1.0 * interval
 
 
-def slot_of(queue_filter_id: int, interval: int, now: float) -> int:
-    return int((now + slot_offset(queue_filter_id, interval)) // interval)
+def slot_of(source_id: int, interval: int, now: float) -> int:
+    return int((now + slot_offset(source_id, interval)) // interval)
 
 
 @dataclass(frozen=True)
 class DuePoll:
-    queue_filter_id: int
+    source: SourceKey
     interval: int
     # Seconds left in the slot it was claimed for: a poll that has not started by then
     # must not run, or it would share the next slot with that slot's own poll.
@@ -50,13 +52,13 @@ class SlotClaims(Protocol):
         """The clock slots are measured on, in epoch seconds."""
         ...
 
-    def claim(self, wanted: list[tuple[int, int, int]]) -> list[bool]:
-        """For each (queue filter ID, interval, slot): True if this caller won it."""
+    def claim(self, wanted: list[tuple[SourceKey, int, int]]) -> list[bool]:
+        """For each (source, interval, slot): True if this caller won it."""
         ...
 
 
 class RedisSlotClaims:
-    prefix = "cm:due:qf:"
+    prefix = "cm:due:"
 
     def __init__(self, client: "redis.Redis[Any]") -> None:
         self.client = client
@@ -65,12 +67,10 @@ class RedisSlotClaims:
         seconds, micros = self.client.time()
         return seconds + micros / 1_000_000
 
-    def claim(self, wanted: list[tuple[int, int, int]]) -> list[bool]:
+    def claim(self, wanted: list[tuple[SourceKey, int, int]]) -> list[bool]:
         pipe = self.client.pipeline(transaction=False)
-        for queue_filter_id, interval, slot in wanted:
-            pipe.set(
-                f"{self.prefix}{queue_filter_id}:{interval}:{slot}", 1, nx=True, ex=2 * interval + 1
-            )
+        for source, interval, slot in wanted:
+            pipe.set(f"{self.prefix}{source}:{interval}:{slot}", 1, nx=True, ex=2 * interval + 1)
         return [bool(won) for won in pipe.execute()]
 
 
@@ -78,19 +78,19 @@ class LocalSlotClaims:
     """Claims within one process (embedded mode)."""
 
     def __init__(self) -> None:
-        self._claimed: dict[int, tuple[int, int]] = {}
+        self._claimed: dict[SourceKey, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
     def now(self) -> float:
         return time.time()
 
-    def claim(self, wanted: list[tuple[int, int, int]]) -> list[bool]:
+    def claim(self, wanted: list[tuple[SourceKey, int, int]]) -> list[bool]:
         won = []
         with self._lock:
-            for queue_filter_id, interval, slot in wanted:
-                fresh = self._claimed.get(queue_filter_id) != (interval, slot)
+            for source, interval, slot in wanted:
+                fresh = self._claimed.get(source) != (interval, slot)
                 if fresh:
-                    self._claimed[queue_filter_id] = (interval, slot)
+                    self._claimed[source] = (interval, slot)
                 won.append(fresh)
         return won
 
@@ -100,24 +100,25 @@ slot_claims: SharedPart[SlotClaims] = SharedPart(
 )
 
 
-def pollable_filters() -> list[tuple[int, int]]:
-    """(queue filter ID, poll interval) of every enabled filter of an enabled instance."""
-    rows = QueueFilter.objects.filter(enabled=True, instance__enabled=True).values_list(
-        "id", "instance__poll_interval"
-    )
-    return [(int(i), max(1, int(interval))) for i, interval in rows]
+def pollable_sources() -> list[tuple[SourceKey, int]]:
+    """(source, poll interval) of every enabled source, of every kind, of an enabled instance."""
+    return [
+        (SourceKey(kind.name, source_id), max(1, interval))
+        for kind in kinds()
+        for source_id, interval in kind.pollable()
+    ]
 
 
 def claim_due_polls(claims: SlotClaims, now: float | None = None) -> list[DuePoll]:
     """The polls due now that this caller won; each must be started once."""
-    filters = pollable_filters()
-    if not filters:
+    sources = pollable_sources()
+    if not sources:
         return []
     moment = claims.now() if now is None else now
-    wanted = [(i, interval, slot_of(i, interval, moment)) for i, interval in filters]
+    wanted = [(key, interval, slot_of(key.id, interval, moment)) for key, interval in sources]
     won = claims.claim(wanted)
     return [
-        DuePoll(i, interval, (slot + 1) * interval - slot_offset(i, interval) - moment)
-        for (i, interval, slot), ok in zip(wanted, won, strict=True)
+        DuePoll(key, interval, (slot + 1) * interval - slot_offset(key.id, interval) - moment)
+        for (key, interval, slot), ok in zip(wanted, won, strict=True)
         if ok
     ]

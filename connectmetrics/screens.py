@@ -10,11 +10,15 @@ from typing import Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 
+from connectmetrics.sources.key import SourceKey
+
 
 class ScreenPublisher(Protocol):
-    def publish(self, queue_filter_id: int, text: str) -> None: ...
+    """Sends a source's update to the screens of every panel that shows it."""
 
-    async def apublish(self, queue_filter_id: int, text: str) -> None: ...
+    def publish(self, source: SourceKey, text: str) -> None: ...
+
+    async def apublish(self, source: SourceKey, text: str) -> None: ...
 
 
 _publisher: ScreenPublisher | None = None

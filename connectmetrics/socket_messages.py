@@ -2,7 +2,15 @@
 
 Every message type is a typed structure here, tagged by its `type` field, and
 nothing else builds one: the message builder (connectmetrics/message_builder.py)
-makes `snapshot` and `update`, dashboard/push.py the others. Encoded once per
+makes a queue filter's `snapshot` and `update`, connectmetrics/agents/cards.py an
+agent source's `agent_snapshot` and `agent_update`, connectmetrics/today/panel.py a
+today source's `today_snapshot` and `today_update` (each snapshot and update from its
+poll's body, field by field: message_builder.py `published`),
+connectmetrics/alerts/on_screens.py `alerts`, dashboard/push.py the others.
+
+A queue filter's messages name it by `queue_filter` (its ID); every other kind's
+by `source`, its SourceKey ("agent_source:4"). A panel names its source both
+ways (PanelSettings), so the page routes each message to its panels. Encoded once per
 publication with msgspec. From these types come the JSON Schema
 (docs/socket-messages.schema.json) and the field lists the page's state is built
 from (static/wallboard/contract.js); `python manage.py socket_contract` writes
@@ -26,7 +34,7 @@ Trends = dict[str, dict[str, list[TrendPoint]]]
 
 
 class Metric(Struct, frozen=True):
-    """A column as the catalogue names it (connectmetrics/catalogue.py)."""
+    """A column as the catalogue names it (connectmetrics/connectapi/catalogue.py)."""
 
     name: str
     unit: str
@@ -62,10 +70,12 @@ class Totals(Struct):
 
 class RowChange(Struct, omit_defaults=True):
     """What changed in a row whose label, dimensions and cells stayed: the cells
-    whose value or level changed."""
+    whose value or level changed, each named by its metric's position in `metrics`
+    (as they stand after the update): "2" rather than "AGENTS_AFTER_CONTACT_WORK"
+    again in every row of every update."""
 
-    values: dict[str, Value] = {}
-    levels: dict[str, Level] = {}
+    values: dict[int, Value] = {}
+    levels: dict[int, Level] = {}
 
 
 class Snapshot(Struct, tag="snapshot", tag_field="type"):
@@ -123,9 +133,197 @@ class Update(Struct, tag="update", tag_field="type", omit_defaults=True):
     trend_metrics: list[str] | UnsetType = UNSET
 
 
+class SourceSnapshot(Struct):
+    """What every snapshot that names its source by SourceKey starts with (an agent
+    source's, a today source's): the source, the publication (seq, published_at, build)
+    and how good its numbers are (`fetched_at`: when the poll asked; the stale rules
+    read it). Built from a poll's body by connectmetrics/message_builder.py `published`."""
+
+    source: str
+    seq: int
+    published_at: str
+    build: str
+    status: Status
+    reason: str
+    fetched_at: str | None
+    poll_interval: int | None
+
+
+class SourceUpdate(Struct):
+    """What every update of a `SourceSnapshot` starts with: the same, and the `seq` of
+    the message it follows (`base`)."""
+
+    source: str
+    seq: int
+    base: int
+    published_at: str
+    build: str
+    status: Status
+    reason: str
+    fetched_at: str | None
+    poll_interval: int | None
+
+
+# The activity the Connect console shows for an agent, derived from their contacts
+# (connectmetrics/agents/activity.py), most urgent first.
+Activity = Literal[
+    "error",
+    "missed",
+    "rejected",
+    "on_contact",
+    "after_contact_work",
+    "incoming",
+    "custom",
+    "available",
+    "offline",
+]
+
+
+class AgentCard(Struct, omit_defaults=True):
+    """One agent of an agent source: who, doing what since when (epoch ms)."""
+
+    key: str  # the user's ID
+    name: str
+    activity: Activity
+    # When the activity started, by the server's clock (the page ticks from it).
+    since: int
+    # The status the agent set (stays "Available" on a contact), or a custom one.
+    status: str
+    team: str = ""
+    routing_profile: str = ""
+    # The current contact's channel and queue name (the most urgent contact's).
+    channel: str | None = None
+    queue: str | None = None
+    on_hold: bool = False
+    # When the contact on hold was first seen on hold (epoch ms).
+    hold_since: int | None = None
+    # Contacts on the channel in use, and the most it takes ("2 of 3 chats").
+    active: int = 0
+    capacity: int = 0
+    next_status: str | None = None
+
+
+class ActivityThreshold(Struct, frozen=True):
+    """Time in an activity (seconds) past which a card is at warning or critical;
+    `activity` "on_hold" is the time a contact has been on hold."""
+
+    activity: str
+    warning: int
+    critical: int
+
+
+class AgentSnapshot(SourceSnapshot, tag="agent_snapshot", tag_field="type"):
+    """Everything about an agent source's agents: what a screen starts from."""
+
+    thresholds: list[ActivityThreshold]
+    # In the centre's order.
+    agents: list[AgentCard]
+
+
+class AgentUpdate(SourceUpdate, tag="agent_update", tag_field="type", omit_defaults=True):
+    """What changed since the message whose seq is `base`: the agents whose card
+    changed, whole, and the keys of those gone."""
+
+    agents: list[AgentCard] = []
+    gone: list[str] = []
+    thresholds: list[ActivityThreshold] | UnsetType = UNSET
+
+
+# A service level against its target: met, a little below (at risk), or missed.
+TargetLevel = Literal["met", "at_risk", "missed"]
+
+
+class TodayFigures(Struct):
+    """A queue's day so far, or the total of a today source's queues (counts summed,
+    rates and averages recomputed from them: connectmetrics/today/totals.py)."""
+
+    queued: int
+    handled: int
+    abandoned: int
+    # Percent of the contacts queued answered within the threshold; None: none queued.
+    service_level: Value
+    abandonment_rate: Value
+    # Seconds.
+    avg_handle_time: Value
+    avg_answer_time: Value
+    max_queued_time: Value
+    # Default: figures kept before sources chose their metrics, read back.
+    avg_abandon_time: Value = None
+
+
+class TodayRow(Struct):
+    """One queue or routing profile of a today source (by its grouping)."""
+
+    key: str  # the queue's or routing profile's ID
+    label: str  # its name
+    threshold: int  # seconds: answered within it counts towards the service level
+    target: int  # percent
+    level: TargetLevel | None  # None: no contact queued yet today
+    figures: TodayFigures
+    # The service level of each quarter hour since midnight: [start in epoch ms, percent].
+    trend: list[TrendPoint]
+
+
+class TodayTotal(Struct):
+    """Every queue of the source together, against the instance's target."""
+
+    target: int
+    level: TargetLevel | None
+    figures: TodayFigures
+    trend: list[TrendPoint]
+
+
+class TodaySnapshot(SourceSnapshot, tag="today_snapshot", tag_field="type"):
+    """Everything about a today source's day: what a screen starts from."""
+
+    # The range the poll asked (`fetched_at` is when it asked): the centre's local
+    # midnight to `as_of` (GetMetricDataV2's EndTime).
+    day_start: str | None
+    as_of: str | None
+    # The centre's IANA time zone; "" before the first poll.
+    time_zone: str
+    # By label.
+    rows: list[TodayRow]
+    total: TodayTotal | None
+    # What a row is: QUEUE or ROUTING_PROFILE ("" before the first poll).
+    grouping: str = "QUEUE"
+    # The GetMetricDataV2 metrics the panel shows, in order (its columns; [] before the
+    # first poll). Defaults: a snapshot kept before sources chose, read back.
+    columns: list[str] = []
+
+
+class TodayUpdate(SourceUpdate, tag="today_update", tag_field="type", omit_defaults=True):
+    """What changed since the message whose seq is `base`: the rows that changed,
+    whole, the keys of those gone, and the total."""
+
+    day_start: str | None
+    as_of: str | None
+    time_zone: str
+    grouping: str
+    columns: list[str]
+    total: TodayTotal | None
+    rows: list[TodayRow] = []
+    gone: list[str] = []
+
+
 class RotationEntry(Struct, frozen=True):
     slug: str
     title: str
+
+
+class PanelSettings(Struct, frozen=True):
+    """One panel of a wallboard: the source it shows, how, and which columns.
+
+    `source` names the source (its SourceKey); a queue filter's is also given as
+    `queue_filter`, as its snapshots and updates name it. The messages of the
+    panel's source are its data."""
+
+    id: int
+    title: str
+    layout: str
+    columns: list[str]
+    source: str
+    queue_filter: int | None = None
 
 
 class ScreenSettings(Struct):
@@ -134,8 +332,8 @@ class ScreenSettings(Struct):
 
     slug: str
     title: str
-    columns: list[str]
-    layout: str
+    # In the order shown.
+    panels: list[PanelSettings]
     theme: str
     ticker: str
     sound_on_critical: bool
@@ -144,9 +342,11 @@ class ScreenSettings(Struct):
 
 
 class WallboardMessage(ScreenSettings, tag="wallboard", tag_field="type"):
-    queue_filter: int
     build: str
     published_at: str
+    # Seconds of data time per real second (dashboard/lib/clock.py): the page's clock
+    # and its ticking times run this fast; 1 but in an endurance run.
+    clock_speed: float = 1.0
 
 
 class Heartbeat(Struct, tag="heartbeat", tag_field="type"):
@@ -158,8 +358,60 @@ class Revoked(Struct, tag="revoked", tag_field="type"):
     published_at: str
 
 
-ServerMessage = WallboardMessage | Snapshot | Update | Heartbeat | Revoked
-MESSAGE_TYPES: tuple[type[Struct], ...] = (WallboardMessage, Snapshot, Update, Heartbeat, Revoked)
+class OpenAlert(Struct):
+    """An alert raised on a row of the queue filter and not cleared yet
+    (docs/alerts.md): what a screen lists, and a supervisor acknowledges by `id`."""
+
+    id: int
+    rule: str
+    # The row's label: its queue (and channel or routing profile, when grouped by them).
+    row: str
+    # A catalogue metric name (connectmetrics/connectapi/catalogue.py).
+    metric: str
+    # The latest value and level the alert saw while breached.
+    value: Value
+    level: Level
+    # When the row first breached, and when the alert was raised.
+    since: str
+    raised_at: str
+    acknowledged_by: str | None
+    acknowledged_at: str | None
+
+
+class AlertsMessage(Struct, tag="alerts", tag_field="type"):
+    """Every open alert of the queue filter, oldest breach first: sent after the
+    snapshot, and again whole whenever one is raised, changes value or level, is
+    acknowledged or clears."""
+
+    queue_filter: int
+    published_at: str
+    alerts: list[OpenAlert]
+
+
+ServerMessage = (
+    WallboardMessage
+    | Snapshot
+    | Update
+    | AgentSnapshot
+    | AgentUpdate
+    | TodaySnapshot
+    | TodayUpdate
+    | AlertsMessage
+    | Heartbeat
+    | Revoked
+)
+MESSAGE_TYPES: tuple[type[Struct], ...] = (
+    WallboardMessage,
+    Snapshot,
+    Update,
+    AgentSnapshot,
+    AgentUpdate,
+    TodaySnapshot,
+    TodayUpdate,
+    AlertsMessage,
+    Heartbeat,
+    Revoked,
+)
 
 
 class Position(Struct):

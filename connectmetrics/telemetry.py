@@ -4,8 +4,8 @@ Every process counts into one place, so any web process answers /metrics and
 the admin for all of them: Redis in the full topology (workers poll, web
 processes serve the API), this process in embedded mode.
 
-A count names what happened, the instance, the queue filter when it happened
-within a poll (0 otherwise: the API's own fetches, the admin's checks), and a
+A count names what happened, the instance, the source when it happened within
+a poll (none otherwise: the API's own fetches, the admin's checks), and a
 detail: the operation of an upstream call, "ok"/"failed" for a poll, the
 outcome of a failed poll. Each count goes to
 
@@ -15,7 +15,8 @@ outcome of a failed poll. Each count goes to
   the sum of the last 60 buckets, exact to the minute.
 
 Redis keys: the hash cm:telemetry:total and the hashes cm:telemetry:m:<minute>
-(epoch minutes), fields "<what>:<instance pk>:<queue filter pk>:<detail>".
+(epoch minutes), fields "<what>:<instance pk>:<source kind>:<source id>:<detail>"
+("-:0" for the source outside a poll).
 
 Upstream calls are counted where they happen: on botocore's
 response-received event, which fires once per HTTP attempt (retries included,
@@ -38,6 +39,7 @@ import redis
 from botocore.exceptions import ClientError
 
 from connectmetrics.outcomes import Outcome, classify
+from connectmetrics.sources.key import SourceKey
 from dashboard.lib.shared_state import SharedPart
 
 log = logging.getLogger(__name__)
@@ -58,21 +60,25 @@ class What(StrEnum):
 class Count:
     what: What
     instance_id: int
-    queue_filter_id: int  # 0: not within a poll
+    source: SourceKey | None  # None: not within a poll
     detail: str
     value: int
 
 
-def _field(what: What, instance_id: int, queue_filter_id: int, detail: str) -> str:
-    return f"{what.value}:{instance_id}:{queue_filter_id}:{detail}"
+NO_SOURCE = "-:0"
+
+
+def _field(what: What, instance_id: int, source: SourceKey | None, detail: str) -> str:
+    return f"{what.value}:{instance_id}:{source or NO_SOURCE}:{detail}"
 
 
 def _parse(field: str, value: int) -> Count | None:
-    parts = field.split(":", 3)
-    if len(parts) != 4 or parts[0] not in What._value2member_map_:
+    parts = field.split(":", 4)
+    if len(parts) != 5 or parts[0] not in What._value2member_map_ or not parts[3].isdigit():
         return None
-    what, instance_id, queue_filter_id, detail = parts
-    return Count(What(what), int(instance_id), int(queue_filter_id), detail, value)
+    what, instance_id, kind, source_id, detail = parts
+    source = None if kind == "-" else SourceKey(kind, int(source_id))
+    return Count(What(what), int(instance_id), source, detail, value)
 
 
 def _counts(fields: Mapping[str, int]) -> list[Count]:
@@ -174,37 +180,35 @@ def _add(fields: Mapping[str, int]) -> None:
 
 # --- counting -------------------------------------------------------------------
 
-_queue_filter: contextvars.ContextVar[int] = contextvars.ContextVar(
-    "telemetry_queue_filter", default=0
+_source: contextvars.ContextVar[SourceKey | None] = contextvars.ContextVar(
+    "telemetry_source", default=None
 )
 
 
 @contextmanager
-def within_poll(queue_filter_id: int) -> Iterator[None]:
-    """Upstream calls made in this block are counted for this queue filter too."""
-    reset = _queue_filter.set(queue_filter_id)
+def within_poll(source: SourceKey) -> Iterator[None]:
+    """Upstream calls made in this block are counted for this source too."""
+    reset = _source.set(source)
     try:
         yield
     finally:
-        _queue_filter.reset(reset)
+        _source.reset(reset)
 
 
-def count_poll(instance_id: int, queue_filter_id: int, failure: Outcome | None) -> None:
+def count_poll(instance_id: int, source: SourceKey, failure: Outcome | None) -> None:
     """A poll that reached the fetch: good (failure None) or failed with that outcome."""
-    fields = {_field(What.POLLS, instance_id, queue_filter_id, "failed" if failure else "ok"): 1}
+    fields = {_field(What.POLLS, instance_id, source, "failed" if failure else "ok"): 1}
     if failure is not None:
-        fields[_field(What.POLL_ERRORS, instance_id, queue_filter_id, failure.value)] = 1
+        fields[_field(What.POLL_ERRORS, instance_id, source, failure.value)] = 1
     _add(fields)
 
 
-def count_upstream_call(
-    instance_id: int, operation: str, *, throttled: bool, queue_filter_id: int | None = None
-) -> None:
-    """One HTTP attempt to Amazon Connect."""
-    queue_filter = _queue_filter.get() if queue_filter_id is None else queue_filter_id
-    fields = {_field(What.UPSTREAM_CALLS, instance_id, queue_filter, operation): 1}
+def count_upstream_call(instance_id: int, operation: str, *, throttled: bool) -> None:
+    """One HTTP attempt to Amazon Connect (for the source of the poll making it, if any)."""
+    source = _source.get()
+    fields = {_field(What.UPSTREAM_CALLS, instance_id, source, operation): 1}
     if throttled:
-        fields[_field(What.THROTTLES, instance_id, queue_filter, operation)] = 1
+        fields[_field(What.THROTTLES, instance_id, source, operation)] = 1
     _add(fields)
 
 
@@ -250,17 +254,15 @@ def totals() -> list[Count]:
 
 @dataclass(frozen=True)
 class Tally:
-    """Counts summed over a span, by instance and by queue filter."""
+    """Counts summed over a span, by instance and by source."""
 
     counts: list[Count]
 
     def of_instance(self, what: What, instance_id: int) -> int:
         return sum(c.value for c in self.counts if c.what is what and c.instance_id == instance_id)
 
-    def of_queue_filter(self, what: What, queue_filter_id: int) -> int:
-        return sum(
-            c.value for c in self.counts if c.what is what and c.queue_filter_id == queue_filter_id
-        )
+    def of_source(self, what: What, source: SourceKey) -> int:
+        return sum(c.value for c in self.counts if c.what is what and c.source == source)
 
 
 def last_hour(now: float | None = None) -> Tally:

@@ -13,10 +13,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from connectmetrics.catalogue import METRIC_NAMES
+from connectmetrics.connectapi.catalogue import METRIC_NAMES
 from connectmetrics.models import METRIC_CHOICES
 from connectmetrics.socket_messages import ScreenSettings, field_names
-from dashboard.models import DisplayToken, Wallboard
+from dashboard.models import DisplayToken, Panel, Wallboard
 
 
 def tv_url(request: HttpRequest, wallboard: Wallboard, raw_token: str) -> str:
@@ -37,19 +37,11 @@ def announce_token(request: HttpRequest, token: DisplayToken, raw: str) -> None:
 
 
 class WallboardForm(forms.ModelForm):
-    columns = forms.MultipleChoiceField(
-        choices=METRIC_CHOICES,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="Shown in this order. Only metrics its queue filter fetches can be shown; "
-        "after choosing another queue filter, save to choose from its metrics.",
-    )
-
     class Meta:
         model = Wallboard
-        # What a screen is told (the "wallboard" message), and who may view it.
+        # What a screen is told (the "wallboard" message, its panels apart), and who may view it.
         fields = [
-            *field_names(ScreenSettings),
-            "queue_filter",
+            *(name for name in field_names(ScreenSettings) if name != "panels"),
             "viewers",
             "viewer_groups",
             "frame_origins",
@@ -57,20 +49,61 @@ class WallboardForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        wallboard = self.instance
-        if wallboard.queue_filter_id:
-            offered = set(wallboard.queue_filter.metrics) | set(wallboard.columns or ())
+        if self.instance.pk:
+            rotation = self.fields["rotation"]
+            assert isinstance(rotation, forms.ModelMultipleChoiceField)
+            rotation.queryset = Wallboard.objects.exclude(pk=self.instance.pk)
+
+
+class PanelForm(forms.ModelForm):
+    columns = forms.MultipleChoiceField(
+        choices=METRIC_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="A queue filter's panel: shown in this order. Only metrics its queue filter "
+        "fetches can be shown; after choosing another queue filter, save to choose from its "
+        "metrics. An agent grid has none.",
+    )
+
+    class Meta:
+        model = Panel
+        fields = [
+            "position",
+            "title",
+            "queue_filter",
+            "agent_source",
+            "today_source",
+            "layout",
+            "columns",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        panel = self.instance
+        if panel.queue_filter_id:
+            offered = set(panel.queue_filter.metrics) | set(panel.columns or ())
             columns = self.fields["columns"]
             assert isinstance(columns, forms.MultipleChoiceField)
             columns.choices = [(name, label) for name, label in METRIC_CHOICES if name in offered]
-        if wallboard.pk:
-            rotation = self.fields["rotation"]
-            assert isinstance(rotation, forms.ModelMultipleChoiceField)
-            rotation.queryset = Wallboard.objects.exclude(pk=wallboard.pk)
 
     def clean_columns(self) -> list[str]:
         chosen = set(self.cleaned_data["columns"])
         return [name for name in METRIC_NAMES if name in chosen]
+
+
+class PanelInline(admin.StackedInline):
+    model = Panel
+    form = PanelForm
+    extra = 0
+    min_num = 1
+    ordering = ["position", "pk"]
+    verbose_name_plural = (
+        "Panels (shown in the order of their position; a TV shows them all at once)"
+    )
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        # A wallboard shows at least one panel (the admin does not check min_num itself).
+        return super().get_formset(request, obj, validate_min=True, **kwargs)
 
 
 class DisplayTokenInline(admin.TabularInline):
@@ -85,15 +118,20 @@ class DisplayTokenInline(admin.TabularInline):
 @admin.register(Wallboard)
 class WallboardAdmin(admin.ModelAdmin):
     form = WallboardForm
-    inlines = [DisplayTokenInline]
-    list_display = ["title", "slug", "queue_filter", "layout", "theme", "column_count", "views"]
-    list_filter = ["layout", "theme", "queue_filter"]
+    inlines = [PanelInline, DisplayTokenInline]
+    list_display = ["title", "slug", "panel_list", "theme", "views"]
+    list_filter = [
+        "theme",
+        "panels__queue_filter",
+        "panels__agent_source",
+        "panels__today_source",
+    ]
     search_fields = ["title", "slug", "ticker"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["rotation", "viewers", "viewer_groups"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "queue_filter", "columns"]}),
-        ("Look", {"fields": ["layout", "theme", "ticker", "sound_on_critical"]}),
+        (None, {"fields": ["title", "slug"]}),
+        ("Look", {"fields": ["theme", "ticker", "sound_on_critical"]}),
         ("TV rotation", {"fields": ["rotation", "rotation_seconds"]}),
         (
             "Who may view it",
@@ -105,9 +143,12 @@ class WallboardAdmin(admin.ModelAdmin):
         ("Showing the TV view in a frame", {"fields": ["frame_origins"]}),
     ]
 
-    @admin.display(description="Columns")
-    def column_count(self, obj: Wallboard) -> int:
-        return len(obj.columns)
+    @admin.display(description="Panels")
+    def panel_list(self, obj: Wallboard) -> str:
+        return ", ".join(f"{panel} ({panel.get_layout_display()})" for panel in obj.panels.all())
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Wallboard]:
+        return super().get_queryset(request).prefetch_related("panels")
 
     @admin.display(description="Open")
     def views(self, obj: Wallboard) -> str:

@@ -8,7 +8,10 @@ class DashboardConfig(AppConfig):
     def ready(self) -> None:
         # Open screens follow what admins save: settings, revoked tokens.
         from connectmetrics import screens
+        from connectmetrics.alerts import screen_port
         from dashboard import push, signals  # noqa: F401
 
-        # Polls reach the screens through the channel layer.
-        screens.plug_in(push.ChannelLayerPublisher())
+        # Polls and open alerts reach the screens through the channel layer.
+        publisher = push.ChannelLayerPublisher()
+        screens.plug_in(publisher)
+        screen_port.plug_in(publisher)

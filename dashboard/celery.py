@@ -4,6 +4,8 @@ import os
 
 from celery import Celery
 
+from connectmetrics.sources.registry import CHORES
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
 app = Celery("dashboard")
@@ -26,6 +28,16 @@ app.conf.beat_schedule = {
         "options": {"expires": 15.0},
     },
     "prune-alert-history": {"task": "alerts.prune", "schedule": 3600.0},
+    # The source kinds' work besides their polls (the agent grid's names).
+    **{
+        f"chore {path}": {
+            "task": "connectmetrics.run_chore",
+            "schedule": seconds,
+            "args": (path,),
+            "options": {"expires": seconds},
+        }
+        for path, seconds in CHORES
+    },
 }
 # A busy worker process must not sit on queued polls: take one task at a time.
 app.conf.worker_prefetch_multiplier = 1

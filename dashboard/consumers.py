@@ -1,14 +1,15 @@
 """The wallboard socket, /ws/wallboards/<slug>/ (messages and close codes: docs/messages.md).
 
-A screen gets the "wallboard" message, then the latest snapshot at once, then
-every update of its queue filter, and a heartbeat when nothing else was sent
-for 15 s. The socket only sends: a frame from the client closes it.
+A screen gets the "wallboard" message (its panels), then the latest snapshot of
+every source its panels show at once, each with that queue filter's open alerts,
+then every update of those sources and every change of their open alerts, and a
+heartbeat after 15-20 s with nothing else sent. The socket only sends: a frame
+from the client closes it.
 """
 
 import asyncio
-import json
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any
@@ -19,8 +20,11 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
+from connectmetrics.alerts.on_screens import alerts_text
+from connectmetrics.models import QueueFilter
 from connectmetrics.readings import readings_store
-from connectmetrics.socket_messages import position_of
+from connectmetrics.socket_messages import WallboardMessage, decode, position_of
+from connectmetrics.sources.key import SourceKey
 from dashboard import fanout, push
 from dashboard.lib.guard import TOO_MANY_ATTEMPTS_CLOSE_CODE, scope_address
 from dashboard.models import Wallboard
@@ -46,8 +50,9 @@ UNAVAILABLE = "The server cannot reach its data just now; try again"
 SESSION_ENDED_REASON = "This browser's session ended; connect again"
 
 # The order an outbox writes what it holds: settings, the snapshot updates
-# apply to, the newest update, and a heartbeat only when idle.
-KINDS = ("wallboard", "snapshot", "update", "heartbeat")
+# apply to, the newest update, the open alerts, and a heartbeat only when idle.
+KIND_ALERTS = "alerts"
+KINDS = ("wallboard", "snapshot", "update", KIND_ALERTS, "heartbeat")
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,8 @@ class Screen:
     """What an admitted socket shows, and on whose authority."""
 
     wallboard_id: int
-    queue_filter_id: int
+    # The sources its panels show, each once.
+    sources: tuple[SourceKey, ...]
     # The wallboard whose rotation the screen follows (itself, unless a TV
     # shows it with another wallboard's display token).
     rotation_owner_id: int
@@ -99,12 +105,13 @@ def admit(
     decision = decide(wallboard, raw_token, via, user, address)
     if decision.owner is None:
         return Refusal(REFUSAL_CODES[decision.outcome], decision.reason)
+    shown = push.screen_settings(wallboard, decision.owner)
     return Screen(
         wallboard_id=wallboard.pk,
-        queue_filter_id=wallboard.queue_filter_id,
+        sources=push.sources_of(shown),
         rotation_owner_id=decision.owner.pk,
         display_token_id=decision.token.pk if decision.token is not None else None,
-        wallboard_text=push.wallboard_message(wallboard, decision.owner),
+        wallboard_text=push.wallboard_text(shown),
     )
 
 
@@ -119,6 +126,13 @@ def viewer_refusal(user_id: int, wallboard_id: int) -> Refusal | None:
     return None
 
 
+def sources_in(text: str) -> tuple[SourceKey, ...]:
+    """The sources a "wallboard" message's panels show."""
+    message = decode(text)
+    assert isinstance(message, WallboardMessage)
+    return push.sources_of(message)
+
+
 def settings_text(wallboard_id: int, rotation_owner_id: int) -> str | None:
     """A "wallboard" message for a screen following another wallboard's rotation."""
     wallboard = Wallboard.objects.filter(pk=wallboard_id).first()
@@ -126,6 +140,18 @@ def settings_text(wallboard_id: int, rotation_owner_id: int) -> str | None:
     if wallboard is None or owner is None:
         return None
     return push.wallboard_message(wallboard, owner)
+
+
+async def _open_alerts(source: SourceKey) -> str | None:
+    """A queue filter's "alerts" message (None for other kinds of source: alert rules
+    are on a queue filter's thresholds), read once for every socket of this process
+    that asks while the read runs (a reconnecting room of screens reads it once)."""
+    if source.kind != QueueFilter.SOURCE_KIND:
+        return None
+    return await fanout.hub().shared_read(
+        f"alerts:{source.id}",
+        lambda: database_sync_to_async(alerts_text)(source.id),
+    )
 
 
 class WallboardConsumer(AsyncWebsocketConsumer):
@@ -140,6 +166,8 @@ class WallboardConsumer(AsyncWebsocketConsumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._tasks: set[asyncio.Task[None]] = set()
+        # Sources whose open alerts came through the fan-out since they were last read.
+        self._alerts_heard: set[SourceKey] = set()
         self._switching = asyncio.Lock()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -181,13 +209,19 @@ class WallboardConsumer(AsyncWebsocketConsumer):
         try:
             for group in self._groups():
                 await fanout.hub().join(group, self)
-            snapshot = await readings_store().alatest_text(verdict.queue_filter_id)
+            # Read at once, so the first updates wait no longer than one read.
+            snapshots = await asyncio.gather(
+                *(readings_store().alatest_text(source) for source in verdict.sources)
+            )
+            for source, snapshot in zip(verdict.sources, snapshots, strict=True):
+                self.outbox.put_snapshot(position_of(snapshot).seq, snapshot, str(source))
         except Exception:
             logger.exception("Cannot subscribe a wallboard socket")
             self.outbox.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE)
             return
-        self.outbox.put_snapshot(position_of(snapshot).seq, snapshot)
         self.outbox.release()
+        # The numbers first; the open alerts (a database read) follow them.
+        self._spawn(self._send_open_alerts(verdict.sources))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.outbox is not None:
@@ -204,6 +238,8 @@ class WallboardConsumer(AsyncWebsocketConsumer):
         match envelope["type"]:
             case push.SNAPSHOT_UPDATE:
                 self.snapshot_update(envelope)
+            case push.ALERTS_LIST:
+                self.alerts_list(envelope)
             case push.WALLBOARD_MESSAGE:
                 self.wallboard_message(envelope)
             case push.WALLBOARD_DELETED:
@@ -218,12 +254,21 @@ class WallboardConsumer(AsyncWebsocketConsumer):
                 self.heartbeat(envelope)
 
     def snapshot_update(self, envelope: fanout.Envelope) -> None:
-        outbox = self.outbox
-        if outbox is not None and not outbox.put_update(
-            envelope["seq"], envelope["base"], envelope["text"]
-        ):
+        screen, outbox = self.screen, self.outbox
+        source = SourceKey.parse(envelope["source"])
+        if screen is None or outbox is None or source not in screen.sources:
+            return
+        if not outbox.put_update(envelope["seq"], envelope["base"], envelope["text"], str(source)):
             # It missed an update (too slow to take them all): start it afresh.
-            self._spawn(self._send_fresh_snapshot())
+            self._spawn(self._send_fresh_snapshot(source))
+
+    def alerts_list(self, envelope: fanout.Envelope) -> None:
+        screen, outbox = self.screen, self.outbox
+        source = SourceKey.parse(envelope["source"])
+        if screen is None or outbox is None or source not in screen.sources:
+            return
+        self._alerts_heard.add(source)
+        outbox.put(KIND_ALERTS, envelope["text"], str(source))
 
     def wallboard_message(self, envelope: fanout.Envelope) -> None:
         screen, outbox = self.screen, self.outbox
@@ -235,9 +280,9 @@ class WallboardConsumer(AsyncWebsocketConsumer):
             return
         text = envelope["text"]
         outbox.put("wallboard", text)
-        message = json.loads(text)
-        if message.get("queue_filter", screen.queue_filter_id) != screen.queue_filter_id:
-            self._spawn(self._switch_queue_filter(message["queue_filter"]))
+        sources = sources_in(text)
+        if sources != screen.sources:
+            self._spawn(self._follow(sources))
 
     def wallboard_deleted(self, envelope: fanout.Envelope) -> None:
         # A rotating TV whose token's wallboard is gone is closed by its token's deletion.
@@ -266,7 +311,7 @@ class WallboardConsumer(AsyncWebsocketConsumer):
             outbox.close(CloseCode.SESSION_ENDED, SESSION_ENDED_REASON)
 
     def heartbeat(self, envelope: fanout.Envelope) -> None:
-        if self.outbox is not None and self.outbox.idle:
+        if self.outbox is not None and self.outbox.heartbeat_due():
             self.outbox.put("heartbeat", envelope["text"])
 
     def display_token_gone(self) -> None:
@@ -279,10 +324,8 @@ class WallboardConsumer(AsyncWebsocketConsumer):
     def _groups(self) -> list[str]:
         assert self.screen is not None
         screen = self.screen
-        groups = [
-            push.queue_filter_group(screen.queue_filter_id),
-            push.wallboard_group(screen.wallboard_id),
-        ]
+        groups = [push.source_group(source) for source in screen.sources]
+        groups.append(push.wallboard_group(screen.wallboard_id))
         if screen.rotation_owner_id != screen.wallboard_id:
             groups.append(push.wallboard_group(screen.rotation_owner_id))
         if screen.display_token_id is not None:
@@ -291,55 +334,75 @@ class WallboardConsumer(AsyncWebsocketConsumer):
             groups.append(push.SIGNED_IN_GROUP)
         return groups
 
-    async def _send_text(self, text: str) -> None:
-        await self.base_send({"type": "websocket.send", "text": text})
+    def _send_text(self, text: str) -> Awaitable[None]:
+        # Straight to the server's send (dashboard/socket_session.py wraps nothing):
+        # no coroutine of its own, once per socket per update.
+        return self.base_send({"type": "websocket.send", "text": text})
 
     async def _close(self, code: int, reason: str) -> None:
         await self.close(code, reason)
+
+    async def _send_open_alerts(self, sources: tuple[SourceKey, ...]) -> None:
+        """Send the open alerts of `sources`, read now, unless the fan-out has
+        brought a newer list of a source meanwhile."""
+        self._alerts_heard.difference_update(sources)
+        try:
+            texts = await asyncio.gather(*(_open_alerts(source) for source in sources))
+        except Exception:
+            logger.exception("Cannot read a screen's open alerts")
+            return
+        screen, outbox = self.screen, self.outbox
+        if screen is None or outbox is None:
+            return
+        for source, text in zip(sources, texts, strict=True):
+            if text is not None and source in screen.sources and source not in self._alerts_heard:
+                outbox.put(KIND_ALERTS, text, str(source))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _switch_queue_filter(self, queue_filter_id: int) -> None:
-        """The wallboard was re-pointed: follow the new queue filter, from its snapshot."""
+    async def _follow(self, sources: tuple[SourceKey, ...]) -> None:
+        """The wallboard's panels changed: follow the sources they show now, each
+        new one from its snapshot, and stop sending those no panel shows."""
         async with self._switching:
             screen, outbox = self.screen, self.outbox
-            if screen is None or outbox is None or screen.queue_filter_id == queue_filter_id:
+            if screen is None or outbox is None or screen.sources == sources:
                 return
-            outbox.hold()
-            outbox.await_snapshot()
             hub = fanout.hub()
-            hub.leave(push.queue_filter_group(screen.queue_filter_id), self)
-            self.screen = replace(screen, queue_filter_id=queue_filter_id)
+            for source in set(screen.sources) - set(sources):
+                hub.leave(push.source_group(source), self)
+                outbox.forget(str(source))
+            added = [source for source in sources if source not in screen.sources]
+            self.screen = replace(screen, sources=sources)
             try:
-                await hub.join(push.queue_filter_group(queue_filter_id), self)
-                snapshot = await readings_store().alatest_text(queue_filter_id)
+                for source in added:
+                    outbox.await_snapshot(str(source))
+                    await hub.join(push.source_group(source), self)
+                    snapshot = await readings_store().alatest_text(source)
+                    outbox.put_snapshot(position_of(snapshot).seq, snapshot, str(source))
             except Exception:
-                logger.exception("Cannot follow a re-pointed wallboard")
+                logger.exception("Cannot follow a wallboard's new panels")
                 outbox.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE)
                 return
-            outbox.put_snapshot(position_of(snapshot).seq, snapshot)
-            outbox.release()
+        self._spawn(self._send_open_alerts(tuple(added)))
 
-    async def _send_fresh_snapshot(self) -> None:
-        """Send the latest snapshot of the screen's queue filter, for updates to follow."""
+    async def _send_fresh_snapshot(self, source: SourceKey) -> None:
+        """Send the latest snapshot of `source`, for its updates to follow."""
         async with self._switching:
             screen, outbox = self.screen, self.outbox
-            if screen is None or outbox is None:
+            if screen is None or outbox is None or source not in screen.sources:
                 return
-            queue_filter_id = screen.queue_filter_id
             try:
                 snapshot = await fanout.hub().shared_read(
-                    push.queue_filter_group(queue_filter_id),
-                    lambda: readings_store().alatest_text(queue_filter_id),
+                    push.source_group(source), lambda: readings_store().alatest_text(source)
                 )
             except Exception:
                 logger.exception("Cannot read a snapshot for a screen that missed an update")
                 outbox.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE)
                 return
-            outbox.put_snapshot(position_of(snapshot).seq, snapshot)
+            outbox.put_snapshot(position_of(snapshot).seq, snapshot, str(source))
 
     async def _check_access(self, viewer: Viewer) -> None:
         screen = self.screen
@@ -370,9 +433,7 @@ class WallboardConsumer(AsyncWebsocketConsumer):
             self.outbox.close(CloseCode.NO_SUCH_WALLBOARD, NO_SUCH_WALLBOARD)
             return
         self.outbox.put("wallboard", text)
-        queue_filter_id = json.loads(text)["queue_filter"]
-        if queue_filter_id != screen.queue_filter_id:
-            await self._switch_queue_filter(queue_filter_id)
+        await self._follow(sources_in(text))
 
     def _leave(self) -> None:
         screen, outbox = self.screen, self.outbox

@@ -20,6 +20,7 @@ import logging
 import types
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Generator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from channels.layers import BaseChannelLayer, get_channel_layer
@@ -33,7 +34,11 @@ logger = logging.getLogger(__name__)
 # a Redis restart (which forgets RedisChannelLayer's group members) and past
 # the layers' group expiry.
 REJOIN_SECONDS = 5.0
+# A socket that wrote nothing for HEARTBEAT_SECONDS is sent a heartbeat. The
+# heartbeat clock ticks HEARTBEAT_TICKS times in that span, so the silence before
+# one is 15-20 s; a socket that gets updates hears none (no writes for nothing).
 HEARTBEAT_SECONDS = 15.0
+HEARTBEAT_TICKS = 3
 # After the channel layer fails (Redis down), wait this long before reading again.
 RETRY_SECONDS = 1.0
 
@@ -67,6 +72,17 @@ class Hub:
 
     def members(self, group: str) -> int:
         return len(self._members.get(group, ()))
+
+    def following(self, prefix: str) -> int:
+        """How many sockets follow at least one group whose name starts with `prefix`."""
+        return len(
+            {
+                member
+                for group, members in self._members.items()
+                if group.startswith(prefix)
+                for member in members
+            }
+        )
 
     async def join(self, group: str, member: Member) -> None:
         """Follow `group`; the first member of a group joins it on the channel layer."""
@@ -166,7 +182,7 @@ class Hub:
 
     async def _heartbeat(self) -> None:
         while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await asyncio.sleep(HEARTBEAT_SECONDS / HEARTBEAT_TICKS)
             envelope = {"type": push.HEARTBEAT, "text": push.heartbeat_message()}
             everyone = {member for members in self._members.values() for member in members}
             for member in everyone:
@@ -199,32 +215,43 @@ Send = Callable[[str], Awaitable[None]]
 Close = Callable[[int, str], Awaitable[None]]
 
 
+@dataclass
+class Stream:
+    """Where one source's snapshots and updates stand in an outbox."""
+
+    # The seq of the newest snapshot or update queued; None while the socket
+    # waits for a snapshot, when an update that came meanwhile is kept aside.
+    seq: int | None = None
+    waiting: tuple[int, int, str] | None = None
+
+
 class Outbox:
     """What one socket has still to send: at most the newest message of each kind.
 
     Kinds are written in the order given (e.g. settings before a snapshot
     before an update). While held, messages are kept but not written: a socket
-    holds its outbox until the snapshot that updates apply to is in it.
+    holds its outbox until the snapshots that updates apply to are in it.
 
     Snapshots and updates go through `put_snapshot` and `put_update`, which keep
-    the socket's data in step: an update is queued only if it applies to the
-    snapshot or update queued before it, and never replaces an unsent one.
+    the socket's data in step, each source (by its SourceKey text) apart: an
+    update is queued only if it applies to the snapshot or update of its source
+    queued before it, and never replaces an unsent one.
     """
 
     def __init__(self, send: Send, close: Close, kinds: tuple[str, ...]) -> None:
         self._send = send
         self._close = close
-        self._kinds = kinds
-        self._pending: dict[str, str] = {}
+        self._rank = {kind: at for at, kind in enumerate(kinds)}
+        # (kind, source key) -> text; "" for the kinds that are not a source's.
+        self._pending: dict[tuple[str, str], str] = {}
         self._held = True
         self._writing = False
         self._closing: tuple[int, str, str | None] | None = None
         self._closed = False
         self._task: asyncio.Task[None] | None = None
-        # The seq of the newest snapshot or update queued; None while the socket
-        # waits for a snapshot, when an update that came meanwhile is kept aside.
-        self._seq: int | None = None
-        self._waiting: tuple[int, int, str] | None = None
+        self._streams: dict[str, Stream] = {}
+        # Ticks of the heartbeat clock since the socket last wrote.
+        self._quiet_ticks = 0
 
     @property
     def idle(self) -> bool:
@@ -235,56 +262,77 @@ class Outbox:
     def closed(self) -> bool:
         return self._closed or self._closing is not None
 
-    def pending(self, kind: str) -> str | None:
-        return self._pending.get(kind)
+    def heartbeat_due(self) -> bool:
+        """Count a tick of the heartbeat clock: True once the socket has written
+        nothing for HEARTBEAT_TICKS of them."""
+        if not self.idle:
+            self._quiet_ticks = 0
+            return False
+        self._quiet_ticks += 1
+        return self._quiet_ticks >= HEARTBEAT_TICKS
 
-    def put(self, kind: str, text: str) -> None:
-        """Queue `text`, replacing an unsent message of the same kind."""
+    def pending(self, kind: str, source: str = "") -> str | None:
+        return self._pending.get((kind, source))
+
+    def put(self, kind: str, text: str, source: str = "") -> None:
+        """Queue `text`, replacing an unsent message of the same kind (and source)."""
         if self.closed:
             return
-        self._pending[kind] = text
+        self._pending[kind, source] = text
         self._kick()
 
-    def put_snapshot(self, seq: int, text: str) -> None:
-        """Queue a snapshot (replacing an unsent one and any update queued before it);
-        an update that came while waiting for it follows it if it applies to it."""
+    def put_snapshot(self, seq: int, text: str, source: str = "") -> None:
+        """Queue a snapshot of `source` (replacing an unsent one and any update of it
+        queued before it); an update that came while waiting for it follows it if
+        it applies to it."""
         if self.closed:
             return
-        self._pending.pop(KIND_UPDATE, None)
-        self._seq = seq
-        waiting, self._waiting = self._waiting, None
+        self._pending.pop((KIND_UPDATE, source), None)
+        stream = self._streams.setdefault(source, Stream())
+        stream.seq = seq
+        waiting, stream.waiting = stream.waiting, None
         if waiting is not None and waiting[1] == seq:
-            self._seq = waiting[0]
-            self._pending[KIND_UPDATE] = waiting[2]
-        self.put(KIND_SNAPSHOT, text)
+            stream.seq = waiting[0]
+            self._pending[KIND_UPDATE, source] = waiting[2]
+        self.put(KIND_SNAPSHOT, text, source)
 
-    def put_update(self, seq: int, base: int, text: str) -> bool:
-        """Queue an update; False, queuing nothing, when the socket needs a fresh
-        snapshot instead: the update does not apply to what the socket was given
-        last (it missed one), or an unsent update would have to be replaced. The
-        socket then waits for that snapshot (`put_snapshot`)."""
+    def put_update(self, seq: int, base: int, text: str, source: str = "") -> bool:
+        """Queue an update of `source`; False, queuing nothing, when the socket needs
+        a fresh snapshot of it instead: the update does not apply to what the socket
+        was given last (it missed one), or an unsent update would have to be
+        replaced. The socket then waits for that snapshot (`put_snapshot`)."""
         if self.closed:
             return True
-        if self._seq is None:
-            if self._waiting is None or seq > self._waiting[0]:
-                self._waiting = (seq, base, text)
+        stream = self._streams.setdefault(source, Stream())
+        if stream.seq is None:
+            if stream.waiting is None or seq > stream.waiting[0]:
+                stream.waiting = (seq, base, text)
             return True
-        if seq <= self._seq:
+        if seq <= stream.seq:
             return True  # the snapshot queued already has it
-        if base != self._seq or KIND_UPDATE in self._pending:
-            self.await_snapshot()
+        if base != stream.seq or (KIND_UPDATE, source) in self._pending:
+            self.await_snapshot(source)
             # It follows the snapshot if that turns out to be the one it applies to.
-            self._waiting = (seq, base, text)
+            stream.waiting = (seq, base, text)
             return False
-        self._seq = seq
-        self.put(KIND_UPDATE, text)
+        stream.seq = seq
+        if self._writing or self._held or self._pending:
+            self.put(KIND_UPDATE, text, source)
+        else:
+            # The usual case, once per socket per update: written at once.
+            self._start_writing(text)
         return True
 
-    def await_snapshot(self) -> None:
-        """Drop the updates queued: the next snapshot is what they apply to."""
-        self._pending.pop(KIND_UPDATE, None)
-        self._seq = None
-        self._waiting = None
+    def await_snapshot(self, source: str = "") -> None:
+        """Drop the updates of `source` queued: the next snapshot is what they apply to."""
+        self._pending.pop((KIND_UPDATE, source), None)
+        self._streams[source] = Stream()
+
+    def forget(self, source: str) -> None:
+        """The screen no longer shows `source`: drop what is unsent of it."""
+        for key in [key for key in self._pending if key[1] == source]:
+            del self._pending[key]
+        self._streams.pop(source, None)
 
     def hold(self) -> None:
         self._held = True
@@ -312,16 +360,23 @@ class Outbox:
             return
         if not self._pending and self._closing is None:
             return
+        self._start_writing(None)
+
+    def _start_writing(self, first: str | None) -> None:
         self._writing = True
-        task = run_eagerly(self._write())
+        self._quiet_ticks = 0
+        task = run_eagerly(self._write(first))
         if task is not None:
             self._task = task
 
-    async def _write(self) -> None:
+    async def _write(self, first: str | None) -> None:
+        """Write `first` (if given), then what is pending, in the order of the kinds."""
         try:
+            if first is not None:
+                await self._send(first)
             while self._pending and not self._held and not self._closed:
-                kind = next(k for k in self._kinds if k in self._pending)
-                await self._send(self._pending.pop(kind))
+                upcoming = min(self._pending, key=lambda key: self._rank[key[0]])
+                await self._send(self._pending.pop(upcoming))
             if self._closing is not None and not self._closed:
                 code, reason, last = self._closing
                 self._closed = True
@@ -370,16 +425,16 @@ def _resume(coroutine: Coroutine[Any, Any, None], waiting_on: Any) -> Generator[
                 return
 
 
-# Each socket follows exactly one queue filter's group: counting the members of
-# those groups counts every open socket once.
-_QUEUE_FILTER_GROUP_PREFIX = push.queue_filter_group(0).removesuffix("0")
+# Each socket follows the group of the wallboard it shows.
+_WALLBOARD_GROUP_PREFIX = push.wallboard_group(0).removesuffix("0")
 
 
 async def open_sockets() -> int:
     """Wallboard sockets open in this process (on the server's event loop, where they live)."""
-    found = hub()
-    return sum(
-        found.members(group)
-        for group in found.subscriptions
-        if group.startswith(_QUEUE_FILTER_GROUP_PREFIX)
-    )
+    return hub().following(_WALLBOARD_GROUP_PREFIX)
+
+
+async def loop_tasks() -> int:
+    """Tasks alive on the server's event loop (its sockets, the fan-out, embedded mode's
+    loop): a count that keeps rising is a leak (bench/endurance.py watches it)."""
+    return len(asyncio.all_tasks())

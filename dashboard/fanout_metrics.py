@@ -12,7 +12,6 @@ bytes are in the sockets' send buffers). dashboard/fanout.py calls
 
 import re
 import threading
-import time
 from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from dashboard import push
+from dashboard.lib import clock
 
 LATENCY_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -72,6 +72,7 @@ def observe_dispatch(envelope: Mapping[str, Any], now: float | None = None) -> N
         published = datetime.fromisoformat(found.group(1).replace("Z", "+00:00"))
     except ValueError:
         return
-    delivered = time.time() if now is None else now
+    # published_at is on the data's clock (dashboard/lib/clock.py): its seconds, in real ones.
+    delivered = clock.now() if now is None else now
     # Clocks of two hosts may disagree a little: a negative latency is none.
-    fanout_latency.observe(max(0.0, delivered - published.timestamp()))
+    fanout_latency.observe(max(0.0, delivered - published.timestamp()) / clock.speed())

@@ -37,6 +37,7 @@ def poller_families(now: datetime | None = None) -> list[Family]:
     filters = {
         f.pk: f for f in QueueFilter.objects.select_related("instance").order_by("instance", "name")
     }
+    sources = {f.source_key: pk for pk, f in filters.items()}
     polls: dict[tuple[int, str], int] = defaultdict(int)
     errors: dict[tuple[int, str], int] = defaultdict(int)
     calls: dict[tuple[int, str], int] = defaultdict(int)
@@ -44,8 +45,8 @@ def poller_families(now: datetime | None = None) -> list[Family]:
     for count in telemetry.totals():
         if count.instance_id not in instances:
             continue
-        if count.what is What.POLLS and count.queue_filter_id in filters:
-            polls[count.queue_filter_id, count.detail] += count.value
+        if count.what is What.POLLS and count.source in sources:
+            polls[sources[count.source], count.detail] += count.value
         elif count.what is What.POLL_ERRORS:
             errors[count.instance_id, count.detail] += count.value
         elif count.what is What.UPSTREAM_CALLS:
@@ -108,8 +109,8 @@ def poller_families(now: datetime | None = None) -> list[Family]:
     ]
 
 
-def process_families(sockets: int) -> list[Family]:
-    """This web process's fan-out; `sockets` read on its event loop."""
+def process_families(sockets: int, tasks: int) -> list[Family]:
+    """This web process's fan-out; `sockets` and `tasks` read on its event loop."""
     latency = fanout_metrics.fanout_latency.state()
     return [
         Family(
@@ -117,6 +118,12 @@ def process_families(sockets: int) -> list[Family]:
             "gauge",
             "Wallboard sockets open in this web process.",
             [Sample(sockets)],
+        ),
+        Family(
+            PREFIX + "event_loop_tasks",
+            "gauge",
+            "Asyncio tasks alive on this web process's event loop.",
+            [Sample(tasks)],
         ),
         Family(
             PREFIX + "fanout_latency_seconds",

@@ -125,8 +125,10 @@ def metrics(request: HttpRequest) -> HttpResponse:
     # runs for that loop, and async_to_sync hands the count back to it; a server
     # without a loop, such as a test client, has none).
     sockets = async_to_sync(fanout.open_sockets)()
+    tasks = async_to_sync(fanout.loop_tasks)()
     response = HttpResponse(
-        render([*families, *monitoring.process_families(sockets)]), content_type=CONTENT_TYPE
+        render([*families, *monitoring.process_families(sockets, tasks)]),
+        content_type=CONTENT_TYPE,
     )
     response["Cache-Control"] = "no-store"
     return response

@@ -2,7 +2,7 @@
 
 Every push is one channel-layer message to a group, carrying text serialised
 once by whoever made it; sockets forward that text unchanged
-(docs/messages.md). A poll's snapshot goes to its queue filter's group,
+(docs/messages.md). A poll's update goes to its source's group,
 wallboard-level messages to the wallboard's group, a revocation to the display
 token's group. Each web process follows each group once (dashboard/fanout.py).
 
@@ -19,11 +19,12 @@ from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils import timezone
 
 from connectmetrics.message_builder import iso
+from connectmetrics.models import QueueFilter
 from connectmetrics.socket_messages import (
     Heartbeat,
+    PanelSettings,
     Revoked,
     RotationEntry,
     ScreenSettings,
@@ -31,11 +32,14 @@ from connectmetrics.socket_messages import (
     encode,
     position_of,
 )
-from dashboard.models import Wallboard
+from connectmetrics.sources.key import SourceKey
+from dashboard.lib import clock
+from dashboard.models import Panel, Wallboard
 from dashboard.screen_access import REVOKED
 
 # Channel-layer message types; each is handled by the consumer method of that name.
 SNAPSHOT_UPDATE = "snapshot.update"
+ALERTS_LIST = "alerts.list"
 WALLBOARD_MESSAGE = "wallboard.message"
 WALLBOARD_DELETED = "wallboard.deleted"
 DISPLAY_TOKEN_REVOKED = "display_token.revoked"
@@ -49,8 +53,13 @@ HEARTBEAT = "heartbeat"
 SIGNED_IN_GROUP = "signed-in-screens"
 
 
+def source_group(source: SourceKey) -> str:
+    """The group of a source's screens: "queue-filter.7", "agent-source.4"."""
+    return f"{source.kind.replace('_', '-')}.{source.id}"
+
+
 def queue_filter_group(queue_filter_id: int) -> str:
-    return f"queue-filter.{queue_filter_id}"
+    return source_group(QueueFilter.source_key_of(queue_filter_id))
 
 
 def wallboard_group(wallboard_id: int) -> str:
@@ -62,7 +71,7 @@ def display_token_group(display_token_id: int) -> str:
 
 
 def _now() -> str:
-    return iso(timezone.now()) or ""
+    return iso(clock.moment()) or ""
 
 
 def screen_settings(wallboard: Wallboard, rotation_owner: Wallboard) -> ScreenSettings:
@@ -75,8 +84,7 @@ def screen_settings(wallboard: Wallboard, rotation_owner: Wallboard) -> ScreenSe
     return ScreenSettings(
         slug=wallboard.slug,
         title=wallboard.title,
-        columns=list(wallboard.columns),
-        layout=wallboard.layout,
+        panels=[panel_settings(panel) for panel in wallboard.panels.all()],
         theme=wallboard.theme,
         ticker=wallboard.ticker,
         sound_on_critical=wallboard.sound_on_critical,
@@ -85,15 +93,34 @@ def screen_settings(wallboard: Wallboard, rotation_owner: Wallboard) -> ScreenSe
     )
 
 
+def panel_settings(panel: Panel) -> PanelSettings:
+    return PanelSettings(
+        id=panel.pk,
+        title=panel.title,
+        layout=panel.layout,
+        columns=list(panel.columns),
+        source=str(panel.source_key),
+        queue_filter=panel.queue_filter_id,
+    )
+
+
+def sources_of(settings: ScreenSettings) -> tuple[SourceKey, ...]:
+    """The sources a screen's panels show, each once, in the panels' order."""
+    return tuple(dict.fromkeys(SourceKey.parse(panel.source) for panel in settings.panels))
+
+
 def wallboard_message(wallboard: Wallboard, rotation_owner: Wallboard | None = None) -> str:
-    """The "wallboard" message: the screen settings, the queue filter and the build."""
-    shown = screen_settings(wallboard, rotation_owner or wallboard)
+    """The "wallboard" message: the screen settings (its panels among them) and the build."""
+    return wallboard_text(screen_settings(wallboard, rotation_owner or wallboard))
+
+
+def wallboard_text(shown: ScreenSettings) -> str:
     return encode(
         WallboardMessage(
             **msgspec.structs.asdict(shown),
-            queue_filter=wallboard.queue_filter_id,
             build=settings.BUILD_ID,
             published_at=_now(),
+            clock_speed=clock.speed(),
         )
     )
 
@@ -118,31 +145,47 @@ async def _send(group: str, message_type: str, text: str, **fields: Any) -> None
     await _layer().group_send(group, envelope)
 
 
-async def apublish_update(queue_filter_id: int, text: str) -> None:
-    """Send a poll's "update" text to every screen of that queue filter, with its
-    seq and base read once here, for each socket to check it follows what it has."""
+async def apublish_source_update(source: SourceKey, text: str) -> None:
+    """Send a poll's update text to every screen of that source, with its seq and
+    base read once here, for each socket to check it follows what it has."""
     position = position_of(text)
     await _send(
-        queue_filter_group(queue_filter_id),
+        source_group(source),
         SNAPSHOT_UPDATE,
         text,
+        source=str(source),
         seq=position.seq,
         base=position.base,
     )
+
+
+async def apublish_update(queue_filter_id: int, text: str) -> None:
+    """A queue filter's update, to its screens."""
+    await apublish_source_update(QueueFilter.source_key_of(queue_filter_id), text)
 
 
 def publish_update(queue_filter_id: int, text: str) -> None:
     async_to_sync(apublish_update)(queue_filter_id, text)
 
 
+async def apublish_alerts(queue_filter_id: int, text: str) -> None:
+    """Send a queue filter's "alerts" text (its open alerts) to every screen of it."""
+    source = QueueFilter.source_key_of(queue_filter_id)
+    await _send(source_group(source), ALERTS_LIST, text, source=str(source))
+
+
 class ChannelLayerPublisher:
-    """The screen publisher the poller uses (connectmetrics/screens.py)."""
+    """The screen publisher the poller uses (connectmetrics/screens.py), and the alerts
+    app's (connectmetrics/alerts/screen_port.py)."""
 
-    def publish(self, queue_filter_id: int, text: str) -> None:
-        publish_update(queue_filter_id, text)
+    def publish(self, source: SourceKey, text: str) -> None:
+        async_to_sync(apublish_source_update)(source, text)
 
-    async def apublish(self, queue_filter_id: int, text: str) -> None:
-        await apublish_update(queue_filter_id, text)
+    async def apublish(self, source: SourceKey, text: str) -> None:
+        await apublish_source_update(source, text)
+
+    def publish_alerts(self, queue_filter_id: int, text: str) -> None:
+        async_to_sync(apublish_alerts)(queue_filter_id, text)
 
 
 async def apublish_to_wallboard(wallboard_id: int, text: str) -> None:

@@ -14,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from dashboard.env import env_bool, env_int, env_list, env_str, env_url, load_env_file
+from dashboard.lib.clock import clock_of
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # The environment wins over .env (`make demo` writes one for the demo).
@@ -59,7 +60,11 @@ INSTALLED_APPS = [
     "axes",
     "connectmetrics",
     "connectmetrics.alerts",
-    # The drop-in Connect endpoint (/aws/): its own app so that its admin is found.
+    "connectmetrics.agents",
+    "connectmetrics.today",
+    # The metrics endpoint and the drop-in Connect endpoint (/aws/): apps of their own so
+    # that their admins (API tokens, AWS access keys) are found.
+    "connectmetrics.api",
     "connectmetrics.awsapi",
     "dashboard",
 ]
@@ -152,6 +157,14 @@ TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# The data's clock (dashboard/lib/clock.py): real time at speed 1; faster for an endurance
+# run (bench/endurance.py), the same in every process given the same three values. Checked
+# here so a process with values it cannot use refuses to start, naming the setting.
+WALLBOARD_CLOCK_SPEED = env_str("WALLBOARD_CLOCK_SPEED", "1")
+WALLBOARD_CLOCK_START = env_str("WALLBOARD_CLOCK_START")
+WALLBOARD_CLOCK_EPOCH = env_str("WALLBOARD_CLOCK_EPOCH")
+clock_of(WALLBOARD_CLOCK_SPEED, WALLBOARD_CLOCK_START, WALLBOARD_CLOCK_EPOCH)
+
 STATIC_URL = "static/"
 # Where collectstatic puts the files the server serves (the image collects them at build).
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
@@ -208,6 +221,9 @@ CONNECT_MAX_ATTEMPTS = env_int("CONNECT_MAX_ATTEMPTS", 3, minimum=1)
 # Embedded mode polls inside the web process; EMBEDDED_POLLER=0 turns that off
 # (a second embedded web process, or tests that poll by hand).
 EMBEDDED_POLLER = EMBEDDED and env_bool("EMBEDDED_POLLER", True)
+# The agent grid's names (SearchUsers, ListAgentStatuses, ListUserHierarchyGroups) are
+# read again this often, never per poll (connectmetrics/agents/directory.py).
+AGENT_NAMES_REFRESH_SECONDS = env_int("AGENT_NAMES_REFRESH_SECONDS", 600, minimum=10)
 
 # --- Alerts (docs/alerts.md) ---------------------------------------------------
 # Seconds to wait for a destination to connect, and again for its answer.

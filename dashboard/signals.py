@@ -20,7 +20,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from dashboard import push
-from dashboard.models import DisplayToken, Wallboard
+from dashboard.models import DisplayToken, Panel, Wallboard
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -51,6 +51,15 @@ def _publish_settings(wallboard_id: int) -> None:
 def wallboard_saved(sender: type[Wallboard], instance: Wallboard, **kwargs: Any) -> None:
     if not kwargs.get("created"):
         _after_commit(f"wallboard {instance.pk}", lambda: _publish_settings(instance.pk))
+
+
+@receiver(post_save, sender=Panel)
+@receiver(post_delete, sender=Panel)
+def panel_changed(sender: type[Panel], instance: Panel, **kwargs: Any) -> None:
+    # A panel saved with its wallboard in the admin repeats the wallboard's
+    # message; screens keep the newest of the two.
+    wallboard_id = instance.wallboard_id
+    _after_commit(f"wallboard {wallboard_id}", lambda: _publish_settings(wallboard_id))
 
 
 @receiver(m2m_changed, sender=Wallboard.rotation.through)

@@ -13,14 +13,17 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from connectmetrics.catalogue import METRICS
+from connectmetrics.alerts.views import may_acknowledge
+from connectmetrics.connectapi.catalogue import METRICS
 from connectmetrics.models import GROUPING_CHOICES
 from dashboard import push
 from dashboard.framing import frameable_by_wallboard_origins
+from dashboard.lib import clock
 from dashboard.lib.guard import request_address
 from dashboard.models import Theme, Wallboard
 from dashboard.screen_access import Outcome, decide
@@ -35,7 +38,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def wallboard_list(request: HttpRequest) -> HttpResponse:
-    wallboards = Wallboard.visible_to(request.user).select_related("queue_filter")
+    wallboards = Wallboard.visible_to(request.user).prefetch_related(
+        "panels__queue_filter", "panels__agent_source", "panels__today_source"
+    )
     return render(request, "wallboards/list.html", {"wallboards": wallboards})
 
 
@@ -45,11 +50,14 @@ def supervisor(request: HttpRequest, slug: str) -> HttpResponse:
     wallboard = get_object_or_404(Wallboard, slug=slug)
     if not wallboard.can_view(request.user):
         return _refused(request, NO_ACCESS)
-    return render(
-        request,
-        "wallboards/supervisor.html",
-        {"wallboard": wallboard, "config": _page_config(wallboard, wallboard)},
-    )
+    config = _page_config(wallboard, wallboard)
+    # The open alerts' buttons post here (connectmetrics/alerts/views.py), for those who may.
+    config["acknowledge"] = {
+        "path": reverse("alert-acknowledge", args=[0]),
+        "allowed": may_acknowledge(request.user),
+        "csrf_token": get_token(request),
+    }
+    return render(request, "wallboards/supervisor.html", {"wallboard": wallboard, "config": config})
 
 
 @never_cache
@@ -112,6 +120,8 @@ def _page_config(wallboard: Wallboard, owner: Wallboard) -> dict[str, Any]:
         },
         "grouping_labels": dict(GROUPING_CHOICES),
         "build": settings.BUILD_ID,
+        # The data clock's speed until the socket's "wallboard" message repeats it.
+        "clock_speed": clock.speed(),
         "ws_path": f"/ws/wallboards/{wallboard.slug}/",
         "tv_path": reverse("wallboard-tv", args=["-slug-"]),
     }

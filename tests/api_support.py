@@ -1,17 +1,19 @@
 """Helpers shared by the metrics endpoint's tests (their fixtures: tests.api_fixtures)."""
 
 import json
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from connectmetrics import rules
 from connectmetrics.api.cache import remember_poll
-from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.client import FetchResult, MetricRow
+from connectmetrics.connectapi import rules
+from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.discovery import discover
 from connectmetrics.models import AccessMode, ConnectInstance
 from connectmetrics.simulator import call_counts
@@ -38,7 +40,7 @@ def upstream_calls(redis_url: str) -> int:
 
 
 def metrics(*names: str) -> list[dict[str, str]]:
-    from connectmetrics.catalogue import METRICS
+    from connectmetrics.connectapi.catalogue import METRICS
 
     return [{"Name": name, "Unit": str(METRICS[name].unit)} for name in names]
 
@@ -115,3 +117,23 @@ def feed_poll(
     )
     remember_poll(instance, canonical, result, fetched_at)
     return canonical
+
+
+def run_together(count: int, call: Callable[[], Any]) -> list[Any]:
+    """`call` in `count` threads released at the same moment; their results."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def caller(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = call()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=caller, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results

@@ -1,6 +1,6 @@
-"""Tools for the fault tests (tests/test_chaos_*.py): real processes, screens that keep what
-they were sent, the page's reconnecting client, the page's stale rule, and arithmetic over
-the simulated centre's call log.
+"""Tools for the fault tests (tests/chaos/, tests/e2e/test_fault_*.py): real processes,
+screens that keep what they were sent, the page's reconnecting client, the page's stale
+rule, and arithmetic over the simulated centre's call log.
 
 What a test asserts is what a user would see: the messages a screen receives (status,
 reason, seq, data_snapshot_time), the HTTP answers, the admin's pages and the calls that
@@ -31,7 +31,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.typing import Origin
 
 from connectmetrics import socket_messages
-from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
+from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.simulator import call_log
 from connectmetrics.socket_messages import Snapshot, Update
 from tests.conftest import free_port
@@ -199,8 +199,8 @@ queue_filter = QueueFilter.objects.create(
     name={name!r} + " queues", instance=instance, channels=demo.channels,
     primary_grouping="QUEUE", metrics=demo.metrics, enabled={enabled!r})
 queue_filter.queues.set(instance.queues.filter(queue_type="STANDARD"))
-board = Wallboard.objects.create(
-    slug={slug!r}, title={name!r}, queue_filter=queue_filter, columns=demo.metrics[:4])
+board = Wallboard.objects.create(slug={slug!r}, title={name!r})
+board.add_panel(queue_filter, columns=demo.metrics[:4])
 _, raw = DisplayToken.issue(board, "chaos TV")
 print(json.dumps({{"filter": queue_filter.pk, "instance": instance.pk, "token": raw}}))
 """

@@ -1,17 +1,38 @@
-"""Shared fixtures: real services on private loopback ports."""
+"""Shared fixtures: real services on private loopback ports; and each test's tier marker,
+from the directory it is in (CONTRIBUTING.md, "The test tiers")."""
 
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from bench.ports import free_port, wait_for_port
 
+# Fixture modules that test files load with `pytest_plugins` and import from too: their asserts
+# are rewritten whichever tier directory's file is collected first.
+pytest.register_assert_rewrite(
+    "tests.alerts_support", "tests.api_fixtures", "tests.browser", "tests.polling_support"
+)
+
 # What a browser sends with a wallboard socket opened by a page of the site at 127.0.0.1:
 # the socket's Host and the page's origin (dashboard/origins.py lets only that in).
 SAME_ORIGIN_HEADERS = [(b"host", b"127.0.0.1"), (b"origin", b"http://127.0.0.1")]
+
+TESTS = Path(__file__).resolve().parent
+# The markers each tier directory gives its tests: `-m` selects by them (Makefile, .ci/run).
+# The chaos tests run real processes too, so they are end-to-end as well.
+TIER_MARKERS: dict[str, Sequence[str]] = {
+    "unit": ("unit",),
+    "integration": ("integration",),
+    "browser": ("browser",),
+    "e2e": ("e2e",),
+    "chaos": ("e2e", "chaos"),
+}
+# A test marked with one of these itself is in that tier wherever its file is: a few files
+# in unit/ and integration/ still hold such a test beside their own (CONTRIBUTING.md).
+OWN_TIERS = ("browser", "e2e", "chaos")
 
 
 class RedisServer:
@@ -113,3 +134,21 @@ def django_db_modify_db_settings(
         database.setdefault("TEST", {})["NAME"] = str(
             tmp_path_factory.mktemp("db") / "test.sqlite3"
         )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with its tier, from its directory: tests/<tier>/..."""
+    for item in items:
+        place = item.path.relative_to(TESTS)
+        tier = place.parts[0] if len(place.parts) > 1 else None
+        if tier not in TIER_MARKERS:
+            raise pytest.UsageError(
+                f"{item.path} is in no tier directory: move it to tests/unit/, "
+                "tests/integration/, tests/browser/, tests/e2e/ or tests/chaos/ "
+                '(CONTRIBUTING.md, "The test tiers")'
+            )
+        own = [name for name in OWN_TIERS if item.get_closest_marker(name) is not None]
+        if own and tier in ("unit", "integration"):
+            continue
+        for name in TIER_MARKERS[tier]:
+            item.add_marker(name)

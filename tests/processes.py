@@ -216,18 +216,29 @@ class Stack:
 
 DEMO = """
 from django.core.management import call_command
+from connectmetrics.agents.models import AgentSource
 from connectmetrics.models import ConnectInstance, QueueFilter
+from connectmetrics.today.models import TodaySource
+from dashboard.models import Panel
 call_command("migrate", verbosity=0)
 call_command("seed_demo", admin_password="end-to-end")
 ConnectInstance.objects.update(poll_interval={interval})
-QueueFilter.objects.exclude(name="All queues").update(enabled=False)
+polled = ["All queues"] + ([{second!r}] if {both!r} else [])
+QueueFilter.objects.exclude(name__in=polled).update(enabled=False)
+Panel.objects.filter(wallboard__slug="demo").exclude(queue_filter__name__in=polled).delete()
+AgentSource.objects.update(enabled=False)
+TodaySource.objects.update(enabled=False)
 """
+# The queue filter of the demo TV's second panel (seed_demo).
+SECOND_PANEL = "Priority queues"
 
 
-def seed_demo(stack: Stack, *, interval: int) -> str:
+def seed_demo(stack: Stack, *, interval: int, both_panels: bool = False) -> str:
     """Migrate and seed the demo (admin password "end-to-end") with only its "All queues"
-    filter polled, every `interval` seconds; returns the display token of the TV URL."""
-    seeded = stack.shell(DEMO.format(interval=interval))
+    filter polled, every `interval` seconds, and the demo TV showing only it; with
+    `both_panels`, its second panel too ("Priority queues", polled as well). Returns the
+    display token of the TV URL."""
+    seeded = stack.shell(DEMO.format(interval=interval, second=SECOND_PANEL, both=both_panels))
     tv_url = re.search(r"TV view:\s+(\S+)", seeded)
     if tv_url is None:
         raise RuntimeError(f"seed_demo printed no TV URL:\n{seeded}")

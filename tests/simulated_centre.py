@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from connectmetrics.catalogue import SIMULATED_INSTANCE_ID
+from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.discovery import discover
 from connectmetrics.models import AccessMode, ConnectInstance, QueueFilter, Threshold
 from connectmetrics.simulator import call_counts

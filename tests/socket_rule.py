@@ -23,12 +23,13 @@ def apply_update(state: Snapshot, update: Update) -> Snapshot:
     by_key = {row.key: row for row in state.rows}
     for row in update.rows:
         by_key[row.key] = row
+    metrics = update.metrics if isinstance(update.metrics, list) else state.metrics
     for at, change in update.changes.items():
         row = by_key[state.rows[at].key]
         by_key[row.key] = msgspec.structs.replace(
             row,
-            values={**row.values, **change.values},
-            levels={**row.levels, **change.levels},
+            values={**row.values, **{metrics[m].name: v for m, v in change.values.items()}},
+            levels={**row.levels, **{metrics[m].name: v for m, v in change.levels.items()}},
         )
     if isinstance(update.order, list):
         keys = [state.rows[e].key if isinstance(e, int) else e for e in update.order]
@@ -51,7 +52,7 @@ def apply_update(state: Snapshot, update: Update) -> Snapshot:
         data_snapshot_time=update.data_snapshot_time,
         fetched_at=update.fetched_at,
         poll_interval=update.poll_interval,
-        metrics=update.metrics if isinstance(update.metrics, list) else state.metrics,
+        metrics=metrics,
         groupings=update.groupings if isinstance(update.groupings, list) else state.groupings,
         trend_metrics=trend_metrics,
         rows=rows,

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from connectmetrics.alerts import on_screens
 from connectmetrics.alerts.models import (
     Alert,
     AlertEvent,
@@ -111,7 +112,8 @@ class AlertAdmin(admin.ModelAdmin):
     @admin.action(description="Acknowledge the selected open alerts")
     def acknowledge(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
         done = sum(
-            alert.acknowledge(request.user) for alert in queryset.filter(status=AlertStatus.OPEN)
+            on_screens.acknowledge(alert, request.user)
+            for alert in queryset.filter(status=AlertStatus.OPEN).select_related("rule__threshold")
         )
         level = messages.SUCCESS if done else messages.WARNING
         self.message_user(request, f"{done} alert(s) acknowledged.", level)

@@ -24,6 +24,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from connectmetrics.alerts import on_screens
 from connectmetrics.alerts.courier import courier
 from connectmetrics.alerts.models import (
     Alert,
@@ -33,7 +34,7 @@ from connectmetrics.alerts.models import (
     Delivery,
     EventKind,
 )
-from connectmetrics.catalogue import Grouping
+from connectmetrics.connectapi.catalogue import Grouping
 from connectmetrics.models import Threshold
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,8 @@ def on_levels_computed(
     **kwargs: Any,
 ) -> None:
     courier()  # in embedded mode its sweep starts with the first poll, after a restart too
-    evaluate(queue_filter_id, rows, at)
+    with on_screens.watching(queue_filter_id):
+        evaluate(queue_filter_id, rows, at)
 
 
 def evaluate(queue_filter_id: int, rows: Sequence[Mapping[str, Any]], at: datetime) -> int:

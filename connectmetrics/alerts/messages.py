@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectmetrics.alerts.models import Alert, AlertEvent, AlertRule, EventKind
-from connectmetrics.catalogue import METRICS, Grouping
+from connectmetrics.connectapi.catalogue import METRICS, Grouping
 
 SIGNATURE_HEADER = "X-Wallboard-Signature"
 TIMESTAMP_HEADER = "X-Wallboard-Timestamp"

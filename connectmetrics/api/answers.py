@@ -17,13 +17,13 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from connectmetrics import rules
 from connectmetrics.api import cache, pagination
 from connectmetrics.api.derive import derive
 from connectmetrics.api.envelope import ApiError, ErrorCode
 from connectmetrics.api.store import Snapshot
-from connectmetrics.catalogue import MAX_RESULTS
 from connectmetrics.client import MetricRow
+from connectmetrics.connectapi import rules
+from connectmetrics.connectapi.catalogue import MAX_RESULTS
 from connectmetrics.models import ConnectInstance
 
 # Pages (and renderings) remembered per process: a few per request a caller repeats.
@@ -90,7 +90,7 @@ def answer_page(
         snapshot = cache.answer(instance, canonical)
         offset = 0
     if snapshot is None:
-        raise _walk_lost()
+        raise walk_lost()
     size = max_results or MAX_RESULTS
     key = (snapshot.id, token_key, tuple(metric_order), offset, size, idle_queues)
     kept: tuple[list[MetricRow], int] | None = _pages.get(key)
@@ -103,7 +103,7 @@ def answer_page(
             metric_order=metric_order,
         )
         if rows is None:
-            raise _walk_lost()
+            raise walk_lost()
         if not idle_queues:
             rows = [row for row in rows if not row.filled]
         kept = (rows[offset : offset + size], len(rows))
@@ -121,7 +121,7 @@ def answer_page(
     return Page(rows, following, snapshot, total, key)
 
 
-def _walk_lost() -> ApiError:
+def walk_lost() -> ApiError:
     # Only a walk can get here: its snapshot outlived the pin (Redis evicted it).
     return ApiError(
         ErrorCode.VALIDATION_ERROR,

@@ -14,15 +14,18 @@ in this order:
    When the quota's next turn is more than QUOTA_PATIENCE away the caller gets
    THROTTLED with that wait as Retry-After, and AWS never sees the call.
 
-The poller feeds every good poll in through `remember_poll`. In the full
-topology a web process keeps the snapshot it chose for a request for
-CHOICE_KEPT seconds (while it is still fresher than the poll interval), so a
-caller asking again and again costs Redis one lookup per that long.
+`shared_fetch` is the single-flight of step 3 for any fetch: GetCurrentUserData
+and GetMetricDataV2 (records.py) share it. The poller feeds every good poll in
+through `remember_poll`. In the full topology a web process keeps the snapshot
+it chose for a request for CHOICE_KEPT seconds (while it is still fresher than
+the poll interval), so a caller asking again and again costs Redis one lookup
+per that long.
 """
 
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,15 +33,16 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-from connectmetrics import rules
 from connectmetrics.api.derive import derivable, metric_names, sort_of
 from connectmetrics.api.envelope import ApiError, ErrorCode
 from connectmetrics.api.store import AnswerStore, Failure, Snapshot, answer_store
-from connectmetrics.catalogue import METRICS, NEXT_TOKEN_TTL_SECONDS, Grouping
 from connectmetrics.client import FetchResult, client_for, fetch_current_metrics
+from connectmetrics.connectapi import rules
+from connectmetrics.connectapi.catalogue import METRICS, NEXT_TOKEN_TTL_SECONDS, Grouping
 from connectmetrics.governor import Governor, governor, pace_client, prepaid_call
 from connectmetrics.models import ConnectInstance, Queue
 from connectmetrics.outcomes import DESCRIPTIONS, Outcome, UpstreamError
+from connectmetrics.quotas import GET_CURRENT_METRIC_DATA
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +60,6 @@ FLIGHT_TTL = 60.0
 QUOTA_PATIENCE = 1.0
 # How often a waiting caller looks whether the shared fetch has landed.
 FLIGHT_POLL = 0.02
-GET_CURRENT_METRIC_DATA = "GetCurrentMetricData"
 # How long a web process answers a request from the snapshot it chose for it before
 # asking Redis again which is the newest: a newer one (the next poll) is answered from
 # at most this much later, and a busy caller costs Redis one lookup per this long.
@@ -117,9 +120,11 @@ def answer(instance: ConnectInstance, canonical: dict[str, Any]) -> Snapshot:
     if snapshot is not None:
         return snapshot
     snapshot = (
-        _fresh(store, instance, request_key)
+        fresh(store, instance, request_key)
         or _fresh_poll_answering(store, instance, canonical)
-        or _shared_fetch(store, instance, canonical, request_key)
+        or shared_fetch(
+            store, instance, request_key, lambda: _fetch_metrics(store, instance, canonical)
+        )
     )
     if not settings.EMBEDDED:
         with _choices_lock:
@@ -150,9 +155,13 @@ def pin(snapshot: Snapshot) -> None:
     answer_store().pin(snapshot, PINNED_FOR)
 
 
-def _fresh(store: AnswerStore, instance: ConnectInstance, request_key: str) -> Snapshot | None:
+def fresh(
+    store: AnswerStore, instance: ConnectInstance, request_key: str, within: float | None = None
+) -> Snapshot | None:
+    """The snapshot kept for this very request, if younger than `within` seconds (by default
+    the instance's poll interval)."""
     pointer = store.pointer(instance.pk, request_key)
-    if pointer is None or pointer.age() >= instance.poll_interval:
+    if pointer is None or pointer.age() >= (within or instance.poll_interval):
         return None
     return store.snapshot(pointer.snapshot_id)
 
@@ -173,9 +182,18 @@ def _fresh_poll_answering(
     return None
 
 
-def _shared_fetch(
-    store: AnswerStore, instance: ConnectInstance, canonical: dict[str, Any], request_key: str
+def shared_fetch(
+    store: AnswerStore,
+    instance: ConnectInstance,
+    request_key: str,
+    fetch: Callable[[], Snapshot],
 ) -> Snapshot:
+    """One `fetch` for every caller asking `request_key` now (in every web process).
+
+    The first caller takes the flight's lock and fetches; the others wait for its
+    snapshot, or its failure, which is kept for the poll interval (or until the quota
+    refills) so that callers asking meanwhile get it rather than spend another call.
+    """
     flight = _flight(instance, request_key)
     deadline = time.monotonic() + FLIGHT_TTL
     while True:
@@ -185,17 +203,17 @@ def _shared_fetch(
                 # The flight before ours may have landed between our look and our lock,
                 # with a snapshot or a failure.
                 _raise_failure(store, flight)
-                kept = _fresh(store, instance, request_key)
-                return kept or _fetch(store, instance, canonical, request_key, flight)
+                kept = fresh(store, instance, request_key)
+                return kept or _fetch_and_keep(store, instance, request_key, flight, fetch)
             finally:
                 store.land_flight(flight, token)
         if time.monotonic() > deadline:
             raise ApiError(
                 ErrorCode.UNAVAILABLE,
-                "The shared fetch of these metrics did not finish in time; retry shortly.",
+                "The shared fetch of this answer did not finish in time; retry shortly.",
             )
         time.sleep(FLIGHT_POLL)
-        kept = _fresh(store, instance, request_key)
+        kept = fresh(store, instance, request_key)
         if kept is not None:
             return kept
         _raise_failure(store, flight)
@@ -205,6 +223,27 @@ def _raise_failure(store: AnswerStore, flight: str) -> None:
     failure = store.failure(flight)
     if failure is not None:
         raise ApiError(ErrorCode(failure.code), failure.message, retry_after=failure.retry_after)
+
+
+def _fetch_and_keep(
+    store: AnswerStore,
+    instance: ConnectInstance,
+    request_key: str,
+    flight: str,
+    fetch: Callable[[], Snapshot],
+) -> Snapshot:
+    try:
+        snapshot = fetch()
+    except ApiError as error:
+        kept_for = error.retry_after if error.code is ErrorCode.THROTTLED else None
+        store.record_failure(
+            flight,
+            Failure(str(error.code), error.message, error.retry_after),
+            kept_for or instance.poll_interval,
+        )
+        raise
+    store.keep(instance.pk, request_key, snapshot, ttl=keep_for(instance), polled=False)
+    return snapshot
 
 
 def _upstream_request(canonical: dict[str, Any]) -> dict[str, Any]:
@@ -239,26 +278,11 @@ def _configured_queues(instance: ConnectInstance, canonical: dict[str, Any]) -> 
     )
 
 
-def _fetch(
-    store: AnswerStore,
-    instance: ConnectInstance,
-    canonical: dict[str, Any],
-    request_key: str,
-    flight: str,
+def _fetch_metrics(
+    store: AnswerStore, instance: ConnectInstance, canonical: dict[str, Any]
 ) -> Snapshot:
-    try:
-        result = _fetch_under_quota(store, instance, _upstream_request(canonical), canonical)
-    except ApiError as error:
-        # Callers asking within the poll interval (or until the quota refills) get the
-        # same failure rather than spend another call on the same refusal.
-        kept_for = error.retry_after if error.code is ErrorCode.THROTTLED else None
-        store.record_failure(
-            flight,
-            Failure(str(error.code), error.message, error.retry_after),
-            kept_for or instance.poll_interval,
-        )
-        raise
-    snapshot = Snapshot(
+    result = _fetch_under_quota(store, instance, _upstream_request(canonical), canonical)
+    return Snapshot(
         id=Snapshot.new_id(),
         canonical=canonical,
         metrics=list(result.metrics),
@@ -266,8 +290,6 @@ def _fetch(
         data_snapshot_time=result.data_snapshot_time,
         fetched_at=timezone.now(),
     )
-    store.keep(instance.pk, request_key, snapshot, ttl=keep_for(instance), polled=False)
-    return snapshot
 
 
 def take_quota_turn(
@@ -279,18 +301,15 @@ def take_quota_turn(
     or not), so a caller waits for a turn that is near and is refused when the
     line is long. After a refusal, the quota is not asked again until that turn
     is due: a busy API caller never pushes the wallboards' polls further back.
-    Each operation has its own quota (the account's GetCurrentMetricData one is
-    the instance's quota key; another operation's is that key and its name).
+    Each operation has its own quota (connectmetrics/quotas.py): the caller spends
+    the turn it got in `prepaid_call(quota, instance.quota_key, operation)`.
     """
-    quota_key = instance.quota_key
-    if operation != GET_CURRENT_METRIC_DATA:
-        quota_key = f"{quota_key}:{operation}"
-    refused = f"quota:{quota_key}"
+    refused = f"quota:{instance.quota_key}:{operation}"
     failure = store.failure(refused)
     if failure is not None:
         raise ApiError(ErrorCode(failure.code), failure.message, retry_after=failure.retry_after)
     quota = governor()
-    wait = quota.reserve(quota_key)
+    wait = quota.reserve(instance.quota_key, operation)
     if wait > QUOTA_PATIENCE:
         message = (
             f"The {operation} quota of this AWS account and Region is spent for now; "
@@ -311,15 +330,15 @@ def _fetch_under_quota(
     quota = take_quota_turn(store, instance)
     try:
         pace_client(client_for(instance), instance.quota_key)
-        with prepaid_call(quota, instance.quota_key):
+        with prepaid_call(quota, instance.quota_key, GET_CURRENT_METRIC_DATA):
             return fetch_current_metrics(
                 instance, request, expected_queue_ids=_configured_queues(instance, canonical)
             )
     except UpstreamError as error:
-        raise _as_api_error(error) from error
+        raise as_api_error(error) from error
 
 
-def _as_api_error(error: UpstreamError) -> ApiError:
+def as_api_error(error: UpstreamError) -> ApiError:
     if error.outcome is Outcome.THROTTLED:
         return ApiError(ErrorCode.THROTTLED, f"{error.description}; retry shortly.", retry_after=1)
     if error.outcome is Outcome.INVALID_REQUEST:

@@ -1,4 +1,5 @@
-"""The JSON envelope every answer of the metrics endpoint comes in.
+"""The JSON envelope every answer of the envelope endpoints (metrics, user data, metric data)
+comes in.
 
 Success: ``{"success": true, "data": {...}}``. Failure:
 ``{"success": false, "error": {"code": "...", "message": "..."}}`` with one of
@@ -38,17 +39,17 @@ STATUS: dict[ErrorCode, int] = {
 
 # What each code means, for the docs page and the OpenAPI document.
 MEANINGS: dict[ErrorCode, str] = {
-    ErrorCode.VALIDATION_ERROR: "The request breaks a rule of GetCurrentMetricData (the message "
-    "names the field and the rule), is not a JSON object, or its NextToken is expired or "
-    "belongs to another request.",
+    ErrorCode.VALIDATION_ERROR: "The request breaks a rule of its operation (GetCurrentMetricData, "
+    "GetCurrentUserData or GetMetricDataV2; the message names the field and the rule), is not "
+    "a JSON object, or its NextToken is expired or belongs to another request.",
     ErrorCode.UNAUTHORIZED: "No API token, an unknown one, or a revoked one.",
     ErrorCode.FORBIDDEN: "The API token is not allowed to read this Connect instance, or the "
     "logged-in user is not staff.",
     ErrorCode.NOT_FOUND: "No Connect instance with that ID or ARN is configured (or it is "
     "disabled).",
     ErrorCode.METHOD_NOT_ALLOWED: "Only POST is answered.",
-    ErrorCode.THROTTLED: "Answering would spend more of the account's GetCurrentMetricData "
-    "quota than it has; retry after the seconds in the Retry-After header.",
+    ErrorCode.THROTTLED: "Answering would spend more of the account's quota for the operation "
+    "than it has; retry after the seconds in the Retry-After header.",
     ErrorCode.UPSTREAM_ERROR: "Amazon Connect answered with an error or could not be reached.",
     ErrorCode.UNAVAILABLE: "The shared cache (Redis) is down or the shared fetch did not finish "
     "in time; retry shortly.",

@@ -1,4 +1,5 @@
-"""The OpenAPI 3.1 document of the metrics endpoint, built from the catalogue and the envelope.
+"""The OpenAPI 3.1 document of the envelope endpoints, built from the catalogue, the request
+rules and the envelope.
 
 Names, units, limits and error codes come from where they are defined, so the
 document cannot drift from what the endpoint does. The rules that tie several
@@ -8,8 +9,10 @@ Schema; the endpoint refuses them with a VALIDATION_ERROR naming the rule.
 
 from typing import Any
 
-from connectmetrics import catalogue
 from connectmetrics.api.envelope import MEANINGS, STATUS, ErrorCode
+from connectmetrics.connectapi import catalogue
+from connectmetrics.simulator import metric_data_request, userdata
+from connectmetrics.simulator.intervals import PERIODS
 
 UNITS_NOTE = (
     "Values are always in the unit that `Unit` names. Unlike GetCurrentMetricData itself, "
@@ -35,6 +38,37 @@ MetricResults are sorted as SortCriteria asks (default AGENTS_ONLINE descending;
 last; ties by dimension) and paged by MaxResults (default {catalogue.MAX_RESULTS}). NextToken is
 opaque, good for {catalogue.NEXT_TOKEN_TTL_SECONDS // 60} minutes and only with the same
 parameters; every page of one walk comes from the same snapshot."""
+
+
+_FROM_THE_CACHE = f"""Answered, in this order, from the answer to the same request fresher than the
+instance's poll interval; from the poll of a source of the wallboard that covers the request;
+or from one upstream call shared by every caller asking the same at that moment, under the
+rate governor (over quota: THROTTLED with Retry-After, and Amazon Connect never sees the call),
+kept for the poll interval. The rules are Amazon Connect's, as the simulated centre enforces
+them; a request breaking one is a VALIDATION_ERROR naming the field and the rule.
+
+Records are paged by MaxResults (default {userdata.MAX_RESULTS}); NextToken is opaque, good
+for {catalogue.NEXT_TOKEN_TTL_SECONDS // 60} minutes and only with the same parameters; every
+page of one walk comes from the same answer. Timestamps are ISO 8601 in UTC; FetchedAt says
+when the answer was fetched from Amazon Connect."""
+
+USER_DATA_DESCRIPTION = f"""GetCurrentUserData's request: the agents logged in now, their status,
+slots and contacts. An enabled agent source whose last poll is fresher than the poll interval
+answers a request for the same queues or hierarchy group, or for some of its routing
+profiles or agents, with the same contact states.
+
+{_FROM_THE_CACHE}"""
+
+METRIC_DATA_DESCRIPTION = f"""GetMetricDataV2's request: historical metrics such as today's
+service level, handled and abandoned contacts. ResourceArn may be left out (the instance in
+the URL is asked); when given it must be that instance's ARN. An enabled today source whose
+last poll is fresher than the poll interval answers a request for its day (the same StartTime,
+TimeZone and interval, TOTAL or FIFTEEN_MIN, an EndTime from its poll's on), grouped as its
+rows are (QUEUE, or ROUTING_PROFILE for a source of routing profiles), for some of its queues
+or routing profiles and the same channels, and some of the metrics it asks at the same
+thresholds; its records show the poll's EndTime.
+
+{_FROM_THE_CACHE}"""
 
 
 def _string_list(maximum: int, *, enum: list[str] | None = None) -> dict[str, Any]:
@@ -165,6 +199,7 @@ def _schemas() -> dict[str, Any]:
                 },
             },
         },
+        **_records_schemas(),
         "Success": {
             "type": "object",
             "required": ["success", "data"],
@@ -218,6 +253,234 @@ def _schemas() -> dict[str, Any]:
     }
 
 
+def _ids(maximum: int, minimum: int = 1) -> dict[str, Any]:
+    return {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "minItems": minimum,
+        "maxItems": maximum,
+        "description": "IDs or ARNs.",
+    }
+
+
+def _records_success(results: str, record: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["success", "data"],
+        "properties": {
+            "success": {"const": True},
+            "data": {
+                "type": "object",
+                "required": [results, "NextToken", "ApproximateTotalCount", "FetchedAt"],
+                "properties": {
+                    results: {
+                        "type": "array",
+                        "items": {"$ref": f"#/components/schemas/{record}"},
+                    },
+                    "NextToken": {
+                        "type": ["string", "null"],
+                        "description": "null on the last page.",
+                    },
+                    "ApproximateTotalCount": {
+                        "type": "integer",
+                        "description": "Records in the whole answer, over every page.",
+                    },
+                    "FetchedAt": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "When the answer was fetched from Amazon Connect (UTC).",
+                    },
+                },
+            },
+        },
+    }
+
+
+def _records_schemas() -> dict[str, Any]:
+    reference = {"$ref": "#/components/schemas/Reference"}
+    return {
+        "Reference": _reference("resource"),
+        "GetCurrentUserDataRequest": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["Filters"],
+            "properties": {
+                "InstanceId": {
+                    "type": "string",
+                    "description": "Optional; when given it must be the instance in the URL.",
+                },
+                "Filters": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "description": "Exactly one of Queues, RoutingProfiles, Agents and "
+                    "UserHierarchyGroups, and optionally ContactFilter.",
+                    "properties": {
+                        "Queues": _ids(catalogue.MAX_QUEUES),
+                        "RoutingProfiles": _ids(catalogue.MAX_ROUTING_PROFILES),
+                        "Agents": _ids(userdata.MAX_RESULTS),
+                        "UserHierarchyGroups": _ids(1, 1),
+                        "ContactFilter": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "ContactStates": {
+                                    "type": "array",
+                                    "items": {"enum": list(userdata.CONTACT_STATES)},
+                                    "maxItems": len(userdata.CONTACT_STATES),
+                                }
+                            },
+                        },
+                    },
+                },
+                "MaxResults": {"type": "integer", "minimum": 1, "maximum": userdata.MAX_RESULTS},
+                "NextToken": {"type": "string", "minLength": 1},
+            },
+        },
+        "UserData": {
+            "type": "object",
+            "description": "One logged-in agent, as GetCurrentUserData gives it.",
+            "properties": {
+                "User": reference,
+                "RoutingProfile": reference,
+                "HierarchyPath": {"type": "object", "additionalProperties": reference},
+                "Status": {
+                    "type": "object",
+                    "properties": {
+                        "StatusStartTimestamp": {"type": "string", "format": "date-time"},
+                        "StatusArn": {"type": "string"},
+                        "StatusName": {"type": "string"},
+                    },
+                },
+                "NextStatus": {"type": "string"},
+                "AvailableSlotsByChannel": {"type": "object"},
+                "MaxSlotsByChannel": {"type": "object"},
+                "ActiveSlotsByChannel": {"type": "object"},
+                "Contacts": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "ContactId": {"type": "string"},
+                            "Channel": {"type": "string"},
+                            "InitiationMethod": {"type": "string"},
+                            "AgentContactState": {"enum": list(userdata.CONTACT_STATES)},
+                            "StateStartTimestamp": {"type": "string", "format": "date-time"},
+                            "ConnectedToAgentTimestamp": {"type": "string", "format": "date-time"},
+                            "Queue": reference,
+                        },
+                    },
+                },
+            },
+        },
+        "UserDataSuccess": _records_success("UserDataList", "UserData"),
+        "GetMetricDataV2Request": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["StartTime", "EndTime", "Filters", "Metrics"],
+            "properties": {
+                "ResourceArn": {
+                    "type": "string",
+                    "description": "Optional; when given it must be the ARN of the instance "
+                    "in the URL.",
+                },
+                "StartTime": {
+                    "type": ["number", "string"],
+                    "description": "Epoch seconds or ISO 8601.",
+                },
+                "EndTime": {
+                    "type": ["number", "string"],
+                    "description": "Epoch seconds or ISO 8601; not later than now.",
+                },
+                "Interval": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "IntervalPeriod": {"enum": list(PERIODS)},
+                        "TimeZone": {"type": "string", "description": "An IANA time zone."},
+                    },
+                },
+                "Filters": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["FilterKey", "FilterValues"],
+                        "properties": {
+                            "FilterKey": {"enum": list(metric_data_request.FILTER_KEYS)},
+                            "FilterValues": {
+                                "type": "array",
+                                "items": {"type": "string", "minLength": 1},
+                                "minItems": 1,
+                            },
+                        },
+                    },
+                },
+                "Groupings": {
+                    "type": "array",
+                    "items": {"enum": list(metric_data_request.GROUPINGS)},
+                    "uniqueItems": True,
+                },
+                "Metrics": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["Name"],
+                        "properties": {
+                            "Name": {"enum": list(metric_data_request.METRICS)},
+                            "Threshold": {
+                                "type": "array",
+                                "description": "Exactly one, for "
+                                f"{', '.join(metric_data_request.THRESHOLD_METRICS)} only.",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "Comparison": {"type": "string"},
+                                        "ThresholdValue": {"type": "number"},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+                "MaxResults": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": metric_data_request.MAX_RESULTS,
+                },
+                "NextToken": {"type": "string", "minLength": 1},
+            },
+        },
+        "MetricDataResult": {
+            "type": "object",
+            "description": "One row of GetMetricDataV2's answer; a null Value means no data "
+            "or a division by zero.",
+            "properties": {
+                "Dimensions": {"type": "object", "additionalProperties": {"type": "string"}},
+                "MetricInterval": {
+                    "type": "object",
+                    "properties": {
+                        "Interval": {"enum": list(PERIODS)},
+                        "StartTime": {"type": "string", "format": "date-time"},
+                        "EndTime": {"type": "string", "format": "date-time"},
+                    },
+                },
+                "Collections": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "Metric": {"type": "object"},
+                            "Value": {"type": ["number", "null"]},
+                        },
+                    },
+                },
+            },
+        },
+        "MetricDataSuccess": _records_success("MetricResults", "MetricDataResult"),
+    }
+
+
 def _error_response(code: ErrorCode) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": f"{code}: {MEANINGS[code]}",
@@ -246,15 +509,51 @@ EXAMPLE_REQUEST = {
 }
 
 
-def document(server_url: str) -> dict[str, Any]:
+_INSTANCE_PARAMETER = {
+    "name": "InstanceId",
+    "in": "path",
+    "required": True,
+    "description": "The configured instance's ID, or its ARN (URL-encoded).",
+    "schema": {"type": "string", "minLength": 1},
+}
+
+
+def _post(
+    operation_id: str,
+    summary: str,
+    description: str,
+    request: str,
+    success: str,
+    example: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{request}"}}
+    if example is not None:
+        body["example"] = example
     responses: dict[str, Any] = {
         "200": {
-            "description": "The metrics, in GetCurrentMetricData's shape, in the envelope.",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Success"}}},
+            "description": f"The answer, in {operation_id[0].upper()}{operation_id[1:]}'s "
+            "shape, in the envelope.",
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{success}"}}
+            },
         }
     }
     for code in ErrorCode:
         responses[str(STATUS[code])] = _error_response(code)
+    return {
+        "post": {
+            "operationId": operation_id,
+            "summary": summary,
+            "description": description,
+            "security": [{"apiToken": []}, {"staffSession": []}],
+            "parameters": [_INSTANCE_PARAMETER],
+            "requestBody": {"required": True, "content": {"application/json": body}},
+            "responses": responses,
+        }
+    }
+
+
+def document(server_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -264,36 +563,29 @@ def document(server_url: str) -> dict[str, Any]:
         },
         "servers": [{"url": server_url}],
         "paths": {
-            "/metrics/current/{InstanceId}": {
-                "post": {
-                    "operationId": "getCurrentMetricData",
-                    "summary": "Current metrics of queues, as GetCurrentMetricData gives them",
-                    "description": DESCRIPTION,
-                    "security": [{"apiToken": []}, {"staffSession": []}],
-                    "parameters": [
-                        {
-                            "name": "InstanceId",
-                            "in": "path",
-                            "required": True,
-                            "description": "The configured instance's ID, or its ARN "
-                            "(URL-encoded).",
-                            "schema": {"type": "string", "minLength": 1},
-                        }
-                    ],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "$ref": "#/components/schemas/GetCurrentMetricDataRequest"
-                                },
-                                "example": EXAMPLE_REQUEST,
-                            }
-                        },
-                    },
-                    "responses": responses,
-                }
-            }
+            "/metrics/current/{InstanceId}": _post(
+                "getCurrentMetricData",
+                "Current metrics of queues, as GetCurrentMetricData gives them",
+                DESCRIPTION,
+                "GetCurrentMetricDataRequest",
+                "Success",
+                EXAMPLE_REQUEST,
+            ),
+            "/metrics/userdata/{InstanceId}": _post(
+                "getCurrentUserData",
+                "The logged-in agents, as GetCurrentUserData gives them",
+                USER_DATA_DESCRIPTION,
+                "GetCurrentUserDataRequest",
+                "UserDataSuccess",
+            ),
+            "/metrics/data/{InstanceId}": _post(
+                "getMetricDataV2",
+                "Historical metrics (today's service level, handled, abandoned), as "
+                "GetMetricDataV2 gives them",
+                METRIC_DATA_DESCRIPTION,
+                "GetMetricDataV2Request",
+                "MetricDataSuccess",
+            ),
         },
         "components": {
             "schemas": _schemas(),

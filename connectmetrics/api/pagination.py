@@ -22,7 +22,7 @@ from typing import Any
 from django.core import signing
 
 from connectmetrics.api.envelope import ApiError, ErrorCode
-from connectmetrics.catalogue import NEXT_TOKEN_TTL_SECONDS
+from connectmetrics.connectapi.catalogue import NEXT_TOKEN_TTL_SECONDS
 
 _SALT = "connectmetrics.api.next-token"
 # A token this endpoint makes is about 200 characters; a longer one is not one of
@@ -110,7 +110,7 @@ def read(token: str, *, instance_pk: int, request_key: str) -> Position:
         )
     if payload.instance_pk != instance_pk or payload.request_key != request_key:
         raise _refused(
-            "belongs to a different request; send the same InstanceId, Filters, Groupings, "
-            "CurrentMetrics and SortCriteria as the request that returned it"
+            "belongs to a different request; send the same parameters (MaxResults aside) as "
+            "the request that returned it"
         )
     return payload.position

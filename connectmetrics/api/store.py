@@ -1,6 +1,6 @@
 """Where the answer cache keeps its snapshots: Redis, or this process in embedded mode.
 
-A *snapshot* is one fetch's rows for one canonical request, immutable once
+A *snapshot* is one fetch's rows (or records) for one canonical request, immutable once
 kept and known by a random id (a NextToken names it). A *pointer* says which
 snapshot is the newest for a request, with what is needed to choose one
 without loading its rows. Redis keys (every one expires by itself):
@@ -11,9 +11,12 @@ without loading its rows. Redis keys (every one expires by itself):
   the candidates an answer may be derived from (bounded by the queue filters);
 - ``cm:api:flight:<instance pk>:<request key>``: the lock of a shared fetch;
 - ``cm:api:failed:<instance pk>:<request key>``: how the last shared fetch
-  failed, for the callers that waited on it.
+  failed, for the callers that waited on it;
+- ``cm:api:wanted:<instance pk>:<operation>``: callers asked for the operation
+  lately, so the sources polling it keep their polls for them.
 """
 
+import dataclasses
 import json
 import secrets
 import threading
@@ -41,6 +44,9 @@ class Snapshot:
     rows: list[MetricRow]
     data_snapshot_time: datetime | None
     fetched_at: datetime
+    # The answer's records as Connect's wire carries them, for the operations whose rows are
+    # not metric rows (GetCurrentUserData's UserData, GetMetricDataV2's MetricResults).
+    records: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @staticmethod
     def new_id() -> str:
@@ -54,6 +60,7 @@ class Snapshot:
                 "rows": [[row.key, row.dimensions, row.values, row.filled] for row in self.rows],
                 "data_snapshot_time": _epoch(self.data_snapshot_time),
                 "fetched_at": self.fetched_at.timestamp(),
+                **({"records": self.records} if self.records else {}),
             },
             separators=(",", ":"),
         )
@@ -69,6 +76,7 @@ class Snapshot:
             rows=[MetricRow(*row) for row in kept["rows"]],
             data_snapshot_time=_moment(kept["data_snapshot_time"]),
             fetched_at=datetime.fromtimestamp(kept["fetched_at"], UTC),
+            records=kept.get("records", []),
         )
 
     def pointer(self) -> "Pointer":
@@ -155,6 +163,12 @@ class AnswerStore(Protocol):
     def failure(self, flight: str) -> Failure | None: ...
 
     def record_failure(self, flight: str, failure: Failure, ttl: float) -> None: ...
+
+    def want(self, name: str, ttl: float) -> None:
+        """Note that callers ask for `name` (for the next `ttl` seconds)."""
+        ...
+
+    def wanted(self, name: str) -> bool: ...
 
 
 def _ms(seconds: float) -> int:
@@ -270,6 +284,12 @@ class RedisAnswerStore:
     def record_failure(self, flight: str, failure: Failure, ttl: float) -> None:
         self.client.set(f"cm:api:failed:{flight}", failure.to_json(), px=_ms(ttl))
 
+    def want(self, name: str, ttl: float) -> None:
+        self.client.set(f"cm:api:wanted:{name}", b"1", px=_ms(ttl))
+
+    def wanted(self, name: str) -> bool:
+        return bool(self.client.exists(f"cm:api:wanted:{name}"))
+
 
 _memo: "OrderedDict[str, Snapshot]" = OrderedDict()
 _memo_lock = threading.Lock()
@@ -362,6 +382,14 @@ class LocalAnswerStore:
     def record_failure(self, flight: str, failure: Failure, ttl: float) -> None:
         with self._lock:
             self._set(f"failed:{flight}", failure, ttl)
+
+    def want(self, name: str, ttl: float) -> None:
+        with self._lock:
+            self._set(f"wanted:{name}", True, ttl)
+
+    def wanted(self, name: str) -> bool:
+        with self._lock:
+            return self._get(f"wanted:{name}") is not None
 
 
 answer_store: SharedPart[AnswerStore] = SharedPart(

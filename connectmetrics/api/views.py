@@ -1,4 +1,8 @@
-"""POST /metrics/current/<InstanceId>: GetCurrentMetricData's request, answered from the cache.
+"""The envelope endpoints: Connect's reads answered from the cache, in the JSON envelope.
+
+- POST /metrics/current/<InstanceId>: GetCurrentMetricData's request (answers.py);
+- POST /metrics/userdata/<InstanceId>: GetCurrentUserData's (records.py, agents/operation.py);
+- POST /metrics/data/<InstanceId>: GetMetricDataV2's (records.py, metric_data.py).
 
 The order of the checks is what a caller is told first: the method, who is
 asking, which instance, whether they may read it, then the body. Every answer
@@ -7,6 +11,7 @@ is the JSON envelope, whatever went wrong.
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any, NoReturn
 from urllib.parse import unquote
 
@@ -20,8 +25,8 @@ from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from connectmetrics import rules
 from connectmetrics.access_memo import remembered
+from connectmetrics.api import records
 from connectmetrics.api.answers import Page, answer_page, rendered
 from connectmetrics.api.auth import authenticate, authorise
 from connectmetrics.api.envelope import (
@@ -34,18 +39,29 @@ from connectmetrics.api.envelope import (
     success_json,
 )
 from connectmetrics.api.openapi import document
-from connectmetrics.catalogue import MAX_RESULTS, METRICS, SIMULATED_INSTANCE_ID
+from connectmetrics.api.records import Operation
+from connectmetrics.api.records import answer_page as answer_records
+from connectmetrics.api.wire import with_iso_times
 from connectmetrics.client import MetricRow
+from connectmetrics.connectapi import rules
+from connectmetrics.connectapi.catalogue import MAX_RESULTS, METRICS, SIMULATED_INSTANCE_ID
 from connectmetrics.message_builder import iso
 from connectmetrics.models import ConnectInstance
+from connectmetrics.quotas import GET_CURRENT_USER_DATA, GET_METRIC_DATA_V2
+from connectmetrics.simulator.errors import ApiError as RuleBroken
 
 log = logging.getLogger(__name__)
 
 
-@csrf_exempt
-def current_metrics(request: HttpRequest, instance_ref: str) -> HttpResponse:
+# The views answering in the envelope (bad_request answers their refusals in it too).
+ENDPOINT_VIEWS = frozenset({"api:current-metrics", "api:user-data", "api:metric-data"})
+
+
+def _enveloped(
+    answer: Callable[[HttpRequest, str], bytes], request: HttpRequest, instance_ref: str
+) -> HttpResponse:
     try:
-        return success_json(_answer(request, instance_ref))
+        return success_json(answer(request, instance_ref))
     except ApiError as error:
         return failure(error)
     except redis.RedisError:
@@ -58,11 +74,35 @@ def current_metrics(request: HttpRequest, instance_ref: str) -> HttpResponse:
         )
 
 
-def _answer(request: HttpRequest, instance_ref: str) -> bytes:
+@csrf_exempt
+def current_metrics(request: HttpRequest, instance_ref: str) -> HttpResponse:
+    return _enveloped(_answer, request, instance_ref)
+
+
+@csrf_exempt
+def user_data(request: HttpRequest, instance_ref: str) -> HttpResponse:
+    return _enveloped(
+        lambda r, ref: _records(r, ref, records.operation(GET_CURRENT_USER_DATA)),
+        request,
+        instance_ref,
+    )
+
+
+@csrf_exempt
+def metric_data(request: HttpRequest, instance_ref: str) -> HttpResponse:
+    return _enveloped(
+        lambda r, ref: _records(r, ref, records.operation(GET_METRIC_DATA_V2)),
+        request,
+        instance_ref,
+    )
+
+
+def _readable_instance(request: HttpRequest, instance_ref: str, operation: str) -> ConnectInstance:
+    """The instance in the URL, once the method, the caller and its access are checked."""
     if request.method != "POST":
         raise ApiError(
             ErrorCode.METHOD_NOT_ALLOWED,
-            f"{request.method} is not answered here: POST GetCurrentMetricData's parameters "
+            f"{request.method} is not answered here: POST {operation}'s parameters "
             "as a JSON object.",
         )
     caller = authenticate(request)
@@ -70,7 +110,45 @@ def _answer(request: HttpRequest, instance_ref: str) -> bytes:
     authorise(caller, instance)
     if arn is not None and (why := rules.arn_mismatch(arn, place_of(instance))) is not None:
         raise ApiError(ErrorCode.VALIDATION_ERROR, f"InstanceId: {why}.")
-    body = _json_body(request)
+    return instance
+
+
+def _records(request: HttpRequest, instance_ref: str, operation: Operation) -> bytes:
+    instance = _readable_instance(request, instance_ref, operation.name)
+    body = _json_body(request, operation.name)
+    try:
+        asked = operation.ask(instance, body)
+    except RuleBroken as broken:
+        raise ApiError(ErrorCode.VALIDATION_ERROR, broken.message) from None
+    if body.get("InstanceId") is not None:
+        _check_body_instance(body["InstanceId"], instance)
+    page = answer_records(instance, operation, asked)
+    data: dict[str, Any] = {
+        operation.results: with_iso_times(page.records),
+        "NextToken": page.next_token,
+        "ApproximateTotalCount": page.total,
+        "FetchedAt": iso(page.fetched_at),
+    }
+    return dumps(data)
+
+
+def _check_body_instance(value: object, instance: ConnectInstance) -> None:
+    """An InstanceId in the body must be the instance in the URL."""
+    violations = rules.check_instance_id(value)
+    if violations:
+        raise ApiError(ErrorCode.VALIDATION_ERROR, violations[0].message)
+    given, _ = rules.parse_instance(str(value))
+    if given != instance.instance_id:
+        raise ApiError(
+            ErrorCode.VALIDATION_ERROR,
+            f"InstanceId: {given} in the body is not the instance in the URL "
+            f"({instance.instance_id}).",
+        )
+
+
+def _answer(request: HttpRequest, instance_ref: str) -> bytes:
+    instance = _readable_instance(request, instance_ref, "GetCurrentMetricData")
+    body = _json_body(request, "GetCurrentMetricData")
     page = answer_page(
         instance,
         _canonical(body, instance),
@@ -136,7 +214,7 @@ def _refuse_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _json_body(request: HttpRequest) -> Any:
+def _json_body(request: HttpRequest, operation: str) -> Any:
     try:
         raw = request.body
     except RequestDataTooBig:
@@ -147,7 +225,7 @@ def _json_body(request: HttpRequest) -> Any:
     if not raw.strip():
         raise ApiError(
             ErrorCode.VALIDATION_ERROR,
-            "Request body: is empty; send GetCurrentMetricData's parameters as a JSON object.",
+            f"Request body: is empty; send {operation}'s parameters as a JSON object.",
         )
     try:
         return json.loads(raw, parse_constant=_refuse_constant)
@@ -173,13 +251,7 @@ def _canonical(body: Any, instance: ConnectInstance) -> dict[str, Any]:
     if violations:
         raise ApiError(ErrorCode.VALIDATION_ERROR, "; ".join(v.message for v in violations))
     if body.get("InstanceId") is not None:
-        given, _ = rules.parse_instance(body["InstanceId"])
-        if given != instance.instance_id:
-            raise ApiError(
-                ErrorCode.VALIDATION_ERROR,
-                f"InstanceId: {given} in the body is not the instance in the URL "
-                f"({instance.instance_id}).",
-            )
+        _check_body_instance(body["InstanceId"], instance)
     return canonical
 
 
@@ -188,7 +260,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     ran (a Host outside ALLOWED_HOSTS, above all) still gets the envelope on the endpoint's
     path; any other path gets Django's own page."""
     try:
-        on_endpoint = resolve(request.path_info).view_name == "api:current-metrics"
+        on_endpoint = resolve(request.path_info).view_name in ENDPOINT_VIEWS
     except Resolver404:
         on_endpoint = False
     if not on_endpoint:

@@ -11,7 +11,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.encoding import escape_uri_path
 
-from connectmetrics import rules
 from connectmetrics.access_memo import remembered
 from connectmetrics.api.envelope import ApiError
 from connectmetrics.api.views import find_instance, place_of
@@ -24,6 +23,7 @@ from connectmetrics.awsapi.errors import (
 from connectmetrics.awsapi.keys import secret_of
 from connectmetrics.awsapi.replay import seen_signatures
 from connectmetrics.awsapi.sigv4 import Signature, SignedRequest, verify
+from connectmetrics.connectapi import rules
 from connectmetrics.models import AwsAccessKey, ConnectInstance
 from dashboard.lib.sealed import Unreadable
 

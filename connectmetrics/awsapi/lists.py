@@ -10,7 +10,6 @@ never sees the call. AWS's own errors come back as AWS gave them.
 """
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError, ParamValidationError
@@ -18,21 +17,21 @@ from django.http import QueryDict
 
 from connectmetrics.api.cache import take_quota_turn
 from connectmetrics.api.store import answer_store
+from connectmetrics.api.wire import wire
 from connectmetrics.awsapi.errors import (
     INTERNAL_SERVICE,
     INVALID_PARAMETER,
     AwsError,
 )
 from connectmetrics.client import client_for
+from connectmetrics.governor import prepaid_call
 from connectmetrics.models import ConnectInstance
 from connectmetrics.outcomes import UpstreamError
+from connectmetrics.quotas import LIST_QUEUES, LIST_ROUTING_PROFILES
 from connectmetrics.simulator.errors import STATUS as MODELLED_STATUS
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
-
-LIST_QUEUES = "ListQueues"
-LIST_ROUTING_PROFILES = "ListRoutingProfiles"
 
 
 def _paging(query: QueryDict) -> dict[str, Any]:
@@ -50,23 +49,13 @@ def _paging(query: QueryDict) -> dict[str, Any]:
     return params
 
 
-def _wire(value: Any) -> Any:
-    """A parsed botocore answer back into its JSON: timestamps as epoch seconds."""
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, dict):
-        return {key: _wire(item) for key, item in value.items() if key != "ResponseMetadata"}
-    if isinstance(value, list):
-        return [_wire(item) for item in value]
-    return value
-
-
 def _pass_through(
     instance: ConnectInstance, operation: str, call: Callable[["ConnectClient"], Any]
 ) -> dict[str, Any]:
-    take_quota_turn(answer_store(), instance, operation)
+    quota = take_quota_turn(answer_store(), instance, operation)
     try:
-        answer = call(client_for(instance))
+        with prepaid_call(quota, instance.quota_key, operation):
+            answer = call(client_for(instance))
     except ClientError as error:
         info = error.response.get("Error", {})
         code = str(info.get("Code", ""))
@@ -77,7 +66,7 @@ def _pass_through(
         raise AwsError(INVALID_PARAMETER, str(error)) from None
     except UpstreamError as error:
         raise AwsError(INTERNAL_SERVICE, error.description) from None
-    wired: dict[str, Any] = _wire(answer)
+    wired: dict[str, Any] = wire(answer)
     return wired
 
 

@@ -14,17 +14,17 @@ what differs is how the page is written, which here is AWS's:
 import json
 from typing import Any
 
-from connectmetrics import rules
 from connectmetrics.api.answers import Page, answer_page, rendered
 from connectmetrics.awsapi.errors import INVALID_REQUEST, AwsError
-from connectmetrics.catalogue import METRICS
 from connectmetrics.client import MetricRow
+from connectmetrics.connectapi import rules
+from connectmetrics.connectapi.catalogue import METRICS
 from connectmetrics.models import ConnectInstance
 
 _OLDEST = "OLDEST_CONTACT_AGE"
 
 
-def _body(raw: bytes) -> Any:
+def json_body(raw: bytes) -> Any:
     if not raw.strip():
         return {}
     try:
@@ -56,7 +56,7 @@ def _result(row: MetricRow, units: dict[str, str], grouped: bool) -> dict[str, A
 
 
 def get_current_metric_data(instance: ConnectInstance, instance_ref: str, raw: bytes) -> bytes:
-    body = _body(raw)
+    body = json_body(raw)
     # InstanceId travels in the path, as botocore sends it; the rules see it there.
     request = {**body, "InstanceId": instance_ref} if isinstance(body, dict) else body
     try:

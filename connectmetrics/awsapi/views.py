@@ -19,6 +19,7 @@ from connectmetrics.awsapi.auth import Caller, authenticate, readable_instance
 from connectmetrics.awsapi.errors import (
     ACCESS_DENIED,
     INTERNAL_SERVICE,
+    INVALID_PARAMETER,
     INVALID_REQUEST,
     RESOURCE_NOT_FOUND,
     THROTTLING,
@@ -28,7 +29,9 @@ from connectmetrics.awsapi.errors import (
     error_response,
 )
 from connectmetrics.awsapi.lists import list_queues, list_routing_profiles
-from connectmetrics.awsapi.metrics import get_current_metric_data
+from connectmetrics.awsapi.metrics import get_current_metric_data, json_body
+from connectmetrics.awsapi.records import answer as records_answer
+from connectmetrics.quotas import GET_CURRENT_USER_DATA, GET_METRIC_DATA_V2
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,25 @@ def _get_current_metric_data(request: HttpRequest, caller: Caller, ref: str) -> 
     return aws_json(get_current_metric_data(instance, ref, request.body))
 
 
+def _get_current_user_data(request: HttpRequest, caller: Caller, ref: str) -> HttpResponse:
+    instance = readable_instance(caller, ref)
+    return aws_json(records_answer(instance, GET_CURRENT_USER_DATA, json_body(request.body)))
+
+
+def _get_metric_data_v2(request: HttpRequest, caller: Caller, ref: str) -> HttpResponse:
+    # The instance is the body's ResourceArn, which the path does not carry.
+    body = json_body(request.body)
+    arn = body.get("ResourceArn") if isinstance(body, dict) else None
+    if not isinstance(arn, str):
+        raise AwsError(
+            INVALID_PARAMETER,
+            "ResourceArn: required, the instance ARN "
+            "(arn:aws:connect:<region>:<account>:instance/<instance-id>)",
+        )
+    instance = readable_instance(caller, arn)
+    return aws_json(records_answer(instance, GET_METRIC_DATA_V2, body))
+
+
 def _list_queues(request: HttpRequest, caller: Caller, ref: str) -> HttpResponse:
     return aws_json(list_queues(readable_instance(caller, ref), request.GET))
 
@@ -61,25 +83,32 @@ def _list_routing_profiles(request: HttpRequest, caller: Caller, ref: str) -> Ht
 # (method, path under /aws/ up to the InstanceId) -> the operation serving it.
 _ROUTES: dict[tuple[str, str], Operation] = {
     ("POST", "metrics/current"): _get_current_metric_data,
+    ("POST", "metrics/userdata"): _get_current_user_data,
+    ("POST", "metrics/data"): _get_metric_data_v2,
     ("GET", "queues-summary"): _list_queues,
     ("GET", "routing-profiles-summary"): _list_routing_profiles,
 }
 # The most of a path an answer repeats back.
 _ECHOED = 120
-_ROUTE_RE = re.compile(r"(?P<prefix>metrics/current|[a-z-]+-summary)/(?P<instance>.+)")
+_ROUTE_RE = re.compile(
+    r"(?P<prefix>metrics/current|metrics/userdata|[a-z-]+-summary)/(?P<instance>.+)"
+    # GetMetricDataV2 names its instance in the body.
+    r"|(?P<bare>metrics/data)/?"
+)
 
 
 def _route(method: str, rest: str) -> tuple[Operation, str]:
     match = _ROUTE_RE.fullmatch(rest)
-    operation = _ROUTES.get((method, match["prefix"])) if match else None
+    prefix = (match["prefix"] or match["bare"]) if match else None
+    operation = _ROUTES.get((method, prefix)) if prefix else None
     if match is None or operation is None:
         raise AwsError(
             UNKNOWN_OPERATION,
             f"{method[:10]} /{rest[:_ECHOED]} is not an operation this endpoint serves "
-            "(GetCurrentMetricData, "
+            "(GetCurrentMetricData, GetCurrentUserData, GetMetricDataV2, "
             "ListQueues and ListRoutingProfiles are); call Amazon Connect itself for the rest.",
         )
-    return operation, match["instance"].strip("/")
+    return operation, (match["instance"] or "").strip("/")
 
 
 @csrf_exempt

@@ -13,21 +13,25 @@ without talking to each other, so nothing here is stored or stepped forward:
 - Each agent's day is a shift (logged in or not) and, while logged in, a run of
   states drawn per (agent, half-hour block): available, on contact, after
   contact work, non-productive (in a custom status such as Lunch) or error.
-  One state at a time, by construction.
+  One state at a time, by construction. A block's states begin at its seam,
+  a moment drawn per agent shortly before the block's start, and run until the
+  next block's seam: a state under way at a block's start keeps the moment it
+  began, and no two agents change state at the same moment.
 
-Everything drawn is cached per bucket or block, so successive polls reuse most
-of the work.
+Everything drawn is kept per bucket, block or day while it is near the latest
+moment asked (``recent``), so successive polls reuse most of the work and a
+centre left running for weeks holds about a day of draws.
 """
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
-from math import exp, floor
+from math import exp, floor, log
 
-from connectmetrics.catalogue import Channel
+from connectmetrics.connectapi.catalogue import Channel
 from connectmetrics.simulator import rng
+from connectmetrics.simulator.recent import recent
 from connectmetrics.simulator.topology import AgentInfo, QueueInfo, StatusInfo, Topology
 
 DAY = 86_400.0
@@ -35,6 +39,8 @@ BUCKET = 300.0  # contacts are drawn per five minutes
 BLOCK = 1_800.0  # agent states are drawn per half hour
 MAX_WAIT = 1_800.0  # nobody waits longer than this: bounds how far back to look
 MAX_CALLBACK_DELAY = 3_600.0
+# How long before its block's start an agent's block begins: a mean, and at most half a block.
+_SEAM_AGE = 150.0
 OPENING_HOURS = (7.0, 21.0)  # UTC, for queues that are not open around the clock
 
 # Arrivals per second at the busiest moment, per channel, for a queue of weight 1.
@@ -174,8 +180,7 @@ def _recent(
         yield from draw(seed, queue, channel, bucket)
 
 
-# Room for three days of 20 queues' contacts (today's metrics read the whole day).
-@lru_cache(maxsize=32_768)
+@recent(BUCKET)
 def arrivals(seed: int, queue: QueueInfo, channel: Channel, bucket: int) -> tuple[Contact, ...]:
     """The contacts that arrive in one queue and channel in one five-minute bucket."""
     start = bucket * BUCKET
@@ -210,7 +215,7 @@ def arrivals(seed: int, queue: QueueInfo, channel: Channel, bucket: int) -> tupl
     )
 
 
-@lru_cache(maxsize=16_384)
+@recent(BUCKET)
 def _callbacks(seed: int, queue: QueueInfo, channel: Channel, bucket: int) -> tuple[Contact, ...]:
     start = bucket * BUCKET
     if not is_open(queue, start):
@@ -237,22 +242,18 @@ def agent_now(topology: Topology, agent: AgentInfo, t: float) -> AgentNow | None
     """The agent's state and status at t, or None when not logged in."""
     if not logged_in(topology.seed, agent, t):
         return None
-    block = floor(t / BLOCK)
-    segments = _segments(topology.seed, agent.id, block)
-    state, status_draw = segments[0][1], segments[0][2]
-    for starts, seg_state, seg_status in segments:
-        if starts > t:
-            break
-        state, status_draw = seg_state, seg_status
-    if state is AgentState.NON_PRODUCTIVE:
+    segments, current = timeline(topology.seed, agent.id, t)
+    segment = segments[current]
+    if segment.state is AgentState.NON_PRODUCTIVE:
         customs = topology.custom_statuses
-        return AgentNow(agent, state, customs[int(status_draw * len(customs))])
+        return AgentNow(agent, segment.state, customs[int(segment.status_draw * len(customs))])
     # Agents on or after a contact, or in error, are still in the Available status.
-    return AgentNow(agent, state, topology.available)
+    return AgentNow(agent, segment.state, topology.available)
 
 
 def timeline(seed: int, agent_id: str, t: float) -> tuple[tuple[Segment, ...], int]:
-    """The agent's segments from the block before t's to the block after, and which holds t.
+    """The agent's segments around t (at least one before the one holding t), and which
+    holds t.
 
     Whether the agent is logged in is not considered: see ``login_time``.
     """
@@ -260,16 +261,23 @@ def timeline(seed: int, agent_id: str, t: float) -> tuple[tuple[Segment, ...], i
     return segments, bisect_right(starts, t) - 1
 
 
-@lru_cache(maxsize=8_192)
+def history(seed: int, agent_id: str, t: float) -> Iterator[Segment]:
+    """The segment holding t, then those before it, latest first, without end."""
+    block = floor(t / BLOCK) + 1
+    while True:
+        for segment in reversed(_segments(seed, agent_id, block)):
+            if segment.start <= t:
+                yield segment
+        block -= 1
+
+
+@recent(BLOCK)
 def _timeline(
     seed: int, agent_id: str, block: int
 ) -> tuple[tuple[Segment, ...], tuple[float, ...]]:
-    raw = [s for b in (block - 1, block, block + 1) for s in _segments(seed, agent_id, b)]
-    ends = [start for start, _, _ in raw[1:]] + [(block + 2) * BLOCK]
-    segments = tuple(
-        Segment(start, end, state, status_draw)
-        for (start, state, status_draw), end in zip(raw, ends, strict=True)
-    )
+    # The block's segments run from its seam, before its start, to the next block's seam,
+    # after its end: t in the block is in this block's segments or the next one's.
+    segments = tuple(s for b in (block - 1, block, block + 1) for s in _segments(seed, agent_id, b))
     return segments, tuple(segment.start for segment in segments)
 
 
@@ -290,18 +298,22 @@ def logged_in(seed: int, agent: AgentInfo, t: float) -> bool:
     return not _absent(seed, agent.id, floor((t - start * 3600.0) / DAY))
 
 
-@lru_cache(maxsize=32_768)
+@recent(DAY)
 def _absent(seed: int, agent_id: str, day: int) -> bool:
     return rng.unit(seed, "absent", agent_id, day) < _ABSENCE_SHARE
 
 
-# Room for three blocks (see ``timeline``) of 5,000 agents and more.
-@lru_cache(maxsize=32_768)
-def _segments(seed: int, agent_id: str, block: int) -> tuple[tuple[float, AgentState, float], ...]:
-    """(start, state, a draw in [0, 1) that picks the custom status) for one agent and block."""
+def _seam(seed: int, agent_id: str, block: int) -> float:
+    """When the agent's segments of a block begin: a moment of its own before the block's start."""
+    age = -_SEAM_AGE * log(1.0 - rng.unit(seed, "agent-seam", agent_id, block))
+    return block * BLOCK - min(age, BLOCK / 2)
+
+
+@recent(BLOCK)
+def _segments(seed: int, agent_id: str, block: int) -> tuple[Segment, ...]:
+    """One agent's segments from the block's seam to the next block's."""
     draw = rng.stream(seed, "agent-states", agent_id, block)
-    start = block * BLOCK
-    busy = load(start + BLOCK / 2)
+    busy = load(block * BLOCK + BLOCK / 2)
     # The block opens in a state drawn for how busy the centre is.
     opening = draw.random()
     if opening < 0.55 * busy + 0.1:
@@ -314,17 +326,22 @@ def _segments(seed: int, agent_id: str, block: int) -> tuple[tuple[float, AgentS
         state = AgentState.NON_PRODUCTIVE
     else:
         state = AgentState.ERROR
-    segments = []
-    cursor = start
-    while cursor < start + BLOCK:
-        segments.append((cursor, state, draw.random()))
+    end = _seam(seed, agent_id, block + 1)
+    drawn = []
+    cursor = _seam(seed, agent_id, block)
+    while cursor < end:
+        drawn.append((cursor, state, draw.random()))
         mean = _MEAN_SECONDS[state]
         if state is AgentState.AVAILABLE:
             # Quiet moments mean longer waits for the next contact.
             mean *= 2.2 - 1.8 * busy
         cursor += max(5.0, rng.exponential(draw, mean))
         state = _next_state(draw.random(), state)
-    return tuple(segments)
+    ends = [start for start, _, _ in drawn[1:]] + [end]
+    return tuple(
+        Segment(start, segment_end, state, status_draw)
+        for (start, state, status_draw), segment_end in zip(drawn, ends, strict=True)
+    )
 
 
 def _next_state(draw: float, state: AgentState) -> AgentState:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from math import floor
 from typing import Any
 
-from connectmetrics.catalogue import Channel, Grouping, SortOrder
+from connectmetrics.connectapi.catalogue import Channel, Grouping, SortOrder
 from connectmetrics.simulator.activity import (
     HANDLE_SECONDS,
     AgentState,

@@ -2,7 +2,7 @@
 
 ``SimulatedCentre`` ties the pieces together: the fixed topology, the activity
 at any moment, the answers to GetCurrentMetricData (validated with
-``connectmetrics.rules``, the project's one set of rules), GetCurrentUserData,
+``connectmetrics.connectapi.rules``, the project's one set of rules), GetCurrentUserData,
 GetMetricDataV2, the list and directory calls, their paging, the faults
 control, and boto3 clients bound to it.
 """
@@ -17,7 +17,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 
-from connectmetrics import catalogue, rules
+from connectmetrics.connectapi import catalogue, rules
 from connectmetrics.simulator import activity, metric_data_request, userdata, users
 from connectmetrics.simulator.answer import compute_rows
 from connectmetrics.simulator.errors import ApiError
@@ -36,6 +36,7 @@ from connectmetrics.simulator.references import max_results, only_keys
 from connectmetrics.simulator.tokens import Token, TokenCodec
 from connectmetrics.simulator.topology import Topology, build_topology
 from connectmetrics.simulator.wire import WireHandler
+from dashboard.lib import clock as product_clock
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
@@ -96,6 +97,9 @@ class SimulatedCentre:
             shared by every process (default: the CONNECT_SIMULATOR_CONTROL_URL
             environment variable). Used only when ``faults`` is not given.
         clock: returns the current time in epoch seconds (default time.time).
+        clock_speed: how many seconds of ``clock`` pass in a real second (default 1; more
+            on an endurance run's accelerated clock, dashboard/lib/clock.py). What is
+            AWS's own time, a NextToken's lifetime, stays real seconds.
     """
 
     def __init__(
@@ -111,6 +115,7 @@ class SimulatedCentre:
         faults: Faults | None = None,
         control_redis_url: str | None = None,
         clock: Callable[[], float] = time.time,
+        clock_speed: float = 1.0,
     ) -> None:
         instance, _ = rules.parse_instance(instance_id)
         queue_count = _queue_count(queues, queue_names)
@@ -126,6 +131,7 @@ class SimulatedCentre:
         self.seed = seed
         self.region = region
         self.clock = clock
+        self.clock_speed = clock_speed
         self.topology: Topology = build_topology(
             seed=seed,
             instance_id=instance,
@@ -423,7 +429,7 @@ class SimulatedCentre:
             # A snapshot is taken to the millisecond, as AWS's timestamps are.
             return round(now, 3), 0
         token = self._read_token(str(text), key)
-        if now - token.made >= catalogue.NEXT_TOKEN_TTL_SECONDS:
+        if (now - token.made) / self.clock_speed >= catalogue.NEXT_TOKEN_TTL_SECONDS:
             raise ApiError(
                 "InvalidRequestException",
                 f"NextToken: expired; a token lasts {catalogue.NEXT_TOKEN_TTL_SECONDS} seconds",
@@ -494,9 +500,11 @@ def simulated_client(
     queue_names: Sequence[str] | None = None,
     faults: Faults | None = None,
     control_redis_url: str | None = None,
-    clock: Callable[[], float] = time.time,
+    clock: Callable[[], float] | None = None,
 ) -> "ConnectClient":
-    """A boto3 ``connect`` client bound to a new ``SimulatedCentre`` (see it for the arguments)."""
+    """A boto3 ``connect`` client bound to a new ``SimulatedCentre`` (see it for the arguments;
+    here the clock is by default the product's, dashboard/lib/clock.py, at its speed: real
+    time unless an endurance run speeds it up)."""
     centre = SimulatedCentre(
         seed,
         instance_id=instance_id,
@@ -507,6 +515,7 @@ def simulated_client(
         queue_names=queue_names,
         faults=faults,
         control_redis_url=control_redis_url,
-        clock=clock,
+        clock=product_clock.now if clock is None else clock,
+        clock_speed=product_clock.speed() if clock is None else 1.0,
     )
     return centre.client(config=config)

@@ -17,18 +17,20 @@ ID, queue and timestamps from the moment it connects until its after contact
 work ends.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from connectmetrics.catalogue import Channel
+from connectmetrics.connectapi.catalogue import Channel
 from connectmetrics.simulator import rng
 from connectmetrics.simulator.activity import (
     AgentNow,
     AgentState,
     Segment,
+    history,
     login_time,
     timeline,
 )
+from connectmetrics.simulator.recent import recent
 from connectmetrics.simulator.topology import QueueInfo, StatusInfo, Topology
 
 CONNECTED = "CONNECTED"
@@ -69,10 +71,15 @@ class AgentDetail:
 def detail(topology: Topology, now: AgentNow, t: float) -> AgentDetail:
     agent = now.agent
     segments, current = timeline(topology.seed, agent.id, t)
-    segment = segments[current]
     logged_in = login_time(agent, t)
+    if segments[current].start < logged_in:
+        # The agent's first state began when they logged in, not before.
+        segments = tuple(
+            replace(s, start=logged_in) if s.start < logged_in < s.end else s for s in segments
+        )
+    segment = segments[current]
     contacts = _contacts(topology, now, segments, current, t)
-    status_start = _status_start(topology, segments, current, logged_in)
+    status_start = _status_start(topology, agent.id, t, logged_in)
     following = segments[current + 1] if current + 1 < len(segments) else None
     next_status = None
     if (
@@ -117,29 +124,34 @@ def custom_status(topology: Topology, segment: Segment) -> StatusInfo:
     return customs[int(segment.status_draw * len(customs))]
 
 
-def _status_start(
-    topology: Topology, segments: tuple[Segment, ...], current: int, logged_in: float
-) -> float:
-    """When the agent set the status they are in: the start of its run of segments."""
-    segment = segments[current]
-    index = current
-    if segment.state is AgentState.NON_PRODUCTIVE:
-        status = custom_status(topology, segment)
-        while (
-            index > 0
-            and segments[index - 1].state is AgentState.NON_PRODUCTIVE
-            and custom_status(topology, segments[index - 1]) == status
-            and segments[index - 1].start >= logged_in
-        ):
-            index -= 1
-    else:
-        while (
-            index > 0
-            and segments[index - 1].state is not AgentState.NON_PRODUCTIVE
-            and segments[index - 1].start >= logged_in
-        ):
-            index -= 1
-    return segments[index].start
+def _status_start(topology: Topology, agent_id: str, t: float, logged_in: float) -> float:
+    """When the agent set the status they are in at t: the start of its run of segments,
+    however far back it goes since they logged in."""
+    current = next(history(topology.seed, agent_id, t))
+    return _run_start(
+        topology.seed, agent_id, logged_in, len(topology.custom_statuses), current.start
+    )
+
+
+# The run of the segment an agent is in, found once per segment (kept while near the
+# latest moment asked, as every draw: recent.py).
+@recent(1.0)
+def _run_start(seed: int, agent_id: str, logged_in: float, customs: int, start: float) -> float:
+    """The start of the run of segments in the same status as the one starting at `start`
+    (the same custom status, or any state of the Available status), not before the login."""
+
+    def status_of(segment: Segment) -> int | None:
+        if segment.state is AgentState.NON_PRODUCTIVE:
+            return int(segment.status_draw * customs)  # as ``custom_status`` picks it
+        return None
+
+    segments = history(seed, agent_id, start)
+    status = status_of(next(segments))
+    for segment in segments:
+        if status_of(segment) != status or segment.start < logged_in:
+            break
+        start = segment.start
+    return start
 
 
 def _contacts(
@@ -149,6 +161,10 @@ def _contacts(
     if now.state is AgentState.ON_CONTACT:
         return _on_contact(topology, now, segment, t)
     if now.state is AgentState.AFTER_CONTACT_WORK:
+        # One contact's after contact work, however many segments it spans.
+        while current > 0 and segments[current - 1].state is AgentState.AFTER_CONTACT_WORK:
+            current -= 1
+        segment = segments[current]
         previous = segments[current - 1] if current > 0 else None
         if previous is not None and previous.state is AgentState.ON_CONTACT:
             # The contact of the segment before ends; the last one to join is wrapped up.

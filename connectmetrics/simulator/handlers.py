@@ -9,7 +9,7 @@ agent.
 
 from math import floor
 
-from connectmetrics.catalogue import Channel
+from connectmetrics.connectapi.catalogue import Channel
 from connectmetrics.simulator import activity, rng
 from connectmetrics.simulator.activity import Contact
 from connectmetrics.simulator.topology import AgentInfo, Topology

@@ -15,7 +15,7 @@ The centre answers the metrics, filter keys and groupings a wallboard uses
 (listed below); others are refused with InvalidParameterException naming
 those it answers. One parameter wrong on its own is InvalidParameterException,
 parameters that do not go together InvalidRequestException, as for
-GetCurrentMetricData (see ``connectmetrics.rules``).
+GetCurrentMetricData (see ``connectmetrics.connectapi.rules``).
 """
 
 import hashlib
@@ -26,8 +26,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connectmetrics import rules
-from connectmetrics.catalogue import Channel
+from connectmetrics.connectapi import rules
+from connectmetrics.connectapi.catalogue import Channel
 from connectmetrics.simulator.errors import ApiError
 from connectmetrics.simulator.intervals import PERIODS
 from connectmetrics.simulator.references import id_list, max_results, only_keys
@@ -64,10 +64,10 @@ METRICS = (
 )
 _QUEUE_ONLY = (*THRESHOLD_METRICS, "AVG_QUEUE_ANSWER_TIME")
 _COMPARISONS = ("LT", "LTE")
-_MAX_THRESHOLD = 604_800
-_MAX_SERVICE_LEVELS = 20
+MAX_THRESHOLD = 604_800
+MAX_SERVICE_LEVELS = 20
 _MAX_FILTERS = 5
-_MAX_FILTER_VALUES = 100
+MAX_FILTER_VALUES = 100
 _MAX_GROUPINGS = 4
 _SHORT_PERIODS = ("FIFTEEN_MIN", "THIRTY_MIN", "HOUR")
 SHORT_RANGE_DAYS = 3
@@ -239,15 +239,15 @@ def _filters(value: object) -> dict[str, frozenset[str]]:
         values_field = f"{field}.FilterValues"
         if key in _RESOURCE_KINDS:
             ids = id_list(
-                values, _RESOURCE_KINDS[key], values_field, minimum=1, maximum=_MAX_FILTER_VALUES
+                values, _RESOURCE_KINDS[key], values_field, minimum=1, maximum=MAX_FILTER_VALUES
             )
         else:
             if (
                 not isinstance(values, list)
-                or not 1 <= len(values) <= _MAX_FILTER_VALUES
+                or not 1 <= len(values) <= MAX_FILTER_VALUES
                 or not all(isinstance(v, str) and v for v in values)
             ):
-                raise _bad(f"{values_field}: a list of 1 to {_MAX_FILTER_VALUES} strings")
+                raise _bad(f"{values_field}: a list of 1 to {MAX_FILTER_VALUES} strings")
             if key == "CHANNEL":
                 unknown = [v for v in values if v not in Channel.__members__]
                 if unknown:
@@ -256,10 +256,10 @@ def _filters(value: object) -> dict[str, frozenset[str]]:
         if key != "CHANNEL":
             counted += len(ids)
         filters[key] = frozenset(ids)
-    if counted > _MAX_FILTER_VALUES:
+    if counted > MAX_FILTER_VALUES:
         raise ApiError(
             rules.INVALID_REQUEST,
-            f"Filters: at most {_MAX_FILTER_VALUES} values over all filter keys "
+            f"Filters: at most {MAX_FILTER_VALUES} values over all filter keys "
             f"(CHANNEL values not counted); got {counted}",
         )
     if not any(key in filters for key in _RESOURCE_FILTER_KEYS):
@@ -320,11 +320,11 @@ def _metrics(value: object) -> list[MetricAsked]:
             isinstance(seconds, bool)
             or not isinstance(seconds, int | float)
             or seconds != int(seconds)
-            or not 1 <= seconds <= _MAX_THRESHOLD
+            or not 1 <= seconds <= MAX_THRESHOLD
         ):
             raise _bad(
                 f"{field}.Threshold[0].ThresholdValue: a whole number of seconds "
-                f"from 1 to {_MAX_THRESHOLD}; got {seconds!r}"
+                f"from 1 to {MAX_THRESHOLD}; got {seconds!r}"
             )
         metrics.append(
             MetricAsked(
@@ -338,8 +338,8 @@ def _metrics(value: object) -> list[MetricAsked]:
             )
         )
     service_levels = sum(1 for m in metrics if m.name == "SERVICE_LEVEL")
-    if service_levels > _MAX_SERVICE_LEVELS:
+    if service_levels > MAX_SERVICE_LEVELS:
         raise _bad(
-            f"Metrics: at most {_MAX_SERVICE_LEVELS} SERVICE_LEVEL metrics; got {service_levels}"
+            f"Metrics: at most {MAX_SERVICE_LEVELS} SERVICE_LEVEL metrics; got {service_levels}"
         )
     return metrics

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from connectmetrics.catalogue import Channel
+from connectmetrics.connectapi.catalogue import Channel
 from connectmetrics.simulator import rng
 from connectmetrics.simulator.people import HierarchyGroup, Person, build_people
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connectmetrics import rules
+from connectmetrics.connectapi import rules
 from connectmetrics.simulator import activity
 from connectmetrics.simulator.activity import AgentNow, AgentState
 from connectmetrics.simulator.errors import ApiError

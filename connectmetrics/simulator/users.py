@@ -7,7 +7,7 @@ Each function returns every item of its answer in a fixed order; the centre page
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from connectmetrics import rules
+from connectmetrics.connectapi import rules
 from connectmetrics.simulator import rng
 from connectmetrics.simulator.errors import ApiError
 from connectmetrics.simulator.references import only_keys, resource_id

@@ -3,15 +3,15 @@
 
 const LEVEL_RANK = { ok: 0, warning: 1, critical: 2 };
 
-// The wallboard's columns, labelled with the names the snapshot carries
+// A panel's columns, labelled with the names its source's snapshot carries
 // (which come from the server's metric catalogue); the catalogue sent with the
 // page labels them until the first snapshot arrives.
-export function columnsOf(state, catalogue) {
+export function columnsOf(panel, data, catalogue) {
   const fromSnapshot = new Map();
-  for (const metric of (state.data && state.data.metrics) || []) {
+  for (const metric of (data && data.metrics) || []) {
     fromSnapshot.set(metric.name, metric);
   }
-  const names = (state.wallboard.columns || []).map((c) => (typeof c === "string" ? c : c.name));
+  const names = panel.columns || [];
   const ordered = names.length ? names : [...fromSnapshot.keys()];
   return ordered.map((name) => {
     const known = fromSnapshot.get(name) || catalogue[name] || {};
@@ -19,9 +19,9 @@ export function columnsOf(state, catalogue) {
   });
 }
 
-export function trendMetricsOf(state) {
+export function trendMetricsOf(data) {
   const found = new Set();
-  const trends = (state.data && state.data.trends) || {};
+  const trends = (data && data.trends) || {};
   for (const key of Object.keys(trends)) {
     for (const metric of Object.keys(trends[key])) {
       found.add(metric);

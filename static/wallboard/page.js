@@ -1,17 +1,24 @@
 // What the supervisor and TV pages share: the config the server put in the
-// page, the socket, the state, the stale banner, the refusal screen, and the
-// reload when the server's build changes. Each page brings its renderer.
+// page, the socket, the state, the panels built from the wallboard message
+// (each with its source's stale banner), the refusal screen, and the reload
+// when the server's build changes. Each page says which layout draws a panel
+// and brings what it shows around the panels.
 
 import { WallboardSocket, socketUrl } from "./connection.js";
 import { parseTime } from "./format.js";
 import { FrameSamples } from "./frame-samples.js";
-import { freshness } from "./freshness.js";
-import { applyMessage, initialState } from "./state.js";
+import { dataTimeOf, freshness } from "./freshness.js";
+import { LAYOUTS } from "./layouts.js";
+import { PanelFrame } from "./panel-frame.js";
+import { applyMessage, dataOf, initialState, sourceOf } from "./state.js";
 
 // A page whose build differs from the server's reloads, but never twice in a
 // minute, so two servers that disagree cannot make a screen reload forever.
 const RELOAD_SPACING_MS = 60000;
 const RELOADED_AT = "wallboard-reloaded-at";
+
+// The least live of the panels' sources decides what the header says.
+const FRESHNESS_RANK = { live: 0, connecting: 1, stale: 2, error: 3 };
 
 const LIVE_WORDS = {
   live: "Live",
@@ -36,27 +43,56 @@ const REFUSAL_WORDS = {
 };
 
 export class WallboardPage {
-  // `render` shows a state; `catchUp`, if the renderer defers work that is
-  // out of sight, does a little of it and says whether more is left. Each
-  // frame does one or the other, so catching up never slows an update.
-  constructor(config, { render, catchUp = () => false, onTick = () => {}, onData = () => {} }) {
+  // The panels go into `container`, each drawn by the layout `layoutOf(panel)`
+  // names (layouts.js) with `context`; `totals` gives each a totals band;
+  // `arrange` places them (before they are drawn, which fits them to their place).
+  // `render` shows what is around the panels. A layout that defers work out of
+  // sight does a little of it per frame (catchUp); each frame renders or
+  // catches up, so catching up never slows an update. `onData` hears of each
+  // source's new data (previous, next).
+  constructor(
+    config,
+    {
+      container,
+      layoutOf,
+      context,
+      totals = false,
+      arrange = () => {},
+      render = () => {},
+      onTick = () => {},
+      onData = () => {},
+    },
+  ) {
     this.config = config;
+    this.container = container;
+    this.layoutOf = layoutOf;
+    this.context = {
+      ...context,
+      catalogue: config.catalogue,
+      groupingLabels: config.grouping_labels,
+    };
+    this.totals = totals;
+    this.arrange = arrange;
     this.render = render;
-    this.catchUp = catchUp;
     this.onTick = onTick;
     this.onData = onData;
+    this.panels = new Map();
     const params = new URLSearchParams(window.location.search);
     this.token = params.get("token") || "";
     this.via = params.get("via") || "";
     this.state = initialState(config.wallboard);
     this.linkUp = false;
-    this.clockOffset = 0;
+    // The server's clock as the last message read it (published_at) and the
+    // page's own clock at that moment; null before the first message.
+    this.clockAnchor = null;
+    // Layouts whose numbers move between messages (an agent's time in an
+    // activity) read the server's clock from here.
+    this.context.serverNow = () => this.serverNow();
     this.frame = 0;
     this.stateShown = false;
     this.reloadTimer = null;
     this.renders = new FrameSamples();
     this.catchUps = new FrameSamples();
-    this.banner = document.getElementById("stale-banner");
     this.liveState = document.getElementById("live-state");
     this.socket = new WallboardSocket(
       socketUrl(config.ws_path, { token: this.token, via: this.via }),
@@ -75,14 +111,32 @@ export class WallboardPage {
     this.requestRender();
   }
 
+  // How many seconds of data time pass in a real second: 1 but in an
+  // endurance run, whose accelerated clock the server names (clock_speed).
+  clockSpeed() {
+    return this.state.wallboard.clock_speed || this.config.clock_speed || 1;
+  }
+
+  // The server's clock now: its last published_at moved on by the page's own
+  // clock since, at the server's speed (a TV whose clock is off is corrected).
   serverNow() {
-    return Date.now() - this.clockOffset;
+    if (this.clockAnchor === null) {
+      return Date.now();
+    }
+    const { server, local } = this.clockAnchor;
+    return server + (Date.now() - local) * this.clockSpeed();
+  }
+
+  // What the header's clock shows: the screen's own clock, or the server's when
+  // the data's clock runs faster than real time.
+  clockNow() {
+    return this.clockSpeed() === 1 ? Date.now() : this.serverNow();
   }
 
   receive(msg) {
     const published = parseTime(msg.published_at);
     if (published !== null) {
-      this.clockOffset = Date.now() - published;
+      this.clockAnchor = { server: published, local: Date.now() };
     }
     if (msg.build && msg.build !== this.config.build) {
       this.reloadForNewBuild();
@@ -98,8 +152,12 @@ export class WallboardPage {
       // An update did not follow the data shown: connect again for a fresh snapshot.
       this.socket.drop();
     }
-    if (this.state.data !== previous.data) {
-      this.onData(previous.data, this.state.data);
+    if (this.state.sources !== previous.sources) {
+      for (const [source, data] of Object.entries(this.state.sources)) {
+        if (data !== previous.sources[source]) {
+          this.onData(previous.sources[source] || null, data);
+        }
+      }
     }
     if (this.state !== previous) {
       this.requestRender();
@@ -162,26 +220,89 @@ export class WallboardPage {
       this.stateShown = true;
       this.renders.measure(() => this.renderNow());
       this.requestFrame();
-    } else if (this.catchUps.measure(this.catchUp)) {
+    } else if (this.catchUps.measure(() => this.catchUp())) {
       this.requestFrame();
     }
   }
 
-  renderNow() {
-    this.render(this.state);
-    this.showFreshness();
-    if (this.state.data) {
-      document.body.dataset.seq = String(this.state.data.seq);
+  catchUp() {
+    let more = false;
+    for (const frame of this.panels.values()) {
+      more = frame.view.catchUp() || more;
     }
+    return more;
   }
 
-  showFreshness() {
-    const fresh = freshness(this.state.data, this.linkUp, this.serverNow());
-    document.body.dataset.freshness = fresh.kind;
-    if (this.banner.textContent !== fresh.text) {
-      this.banner.textContent = fresh.text;
+  renderNow() {
+    const panels = this.state.wallboard.panels || [];
+    this.buildPanels(panels);
+    this.arrange(this.state);
+    for (const panel of panels) {
+      this.panels
+        .get(panel.id)
+        .render(panel, dataOf(this.state, panel), panels.length === 1, this.config.catalogue);
     }
-    this.banner.hidden = fresh.live;
+    this.render(this.state);
+    this.showFreshness();
+  }
+
+  // The time of the oldest numbers on screen (epoch ms), or null before any.
+  oldestDataTime() {
+    let oldest = null;
+    for (const frame of this.panels.values()) {
+      const time = frame.data ? dataTimeOf(frame.data) : null;
+      if (time !== null && (oldest === null || time < oldest)) {
+        oldest = time;
+      }
+    }
+    return oldest;
+  }
+
+  // One frame per panel, in the panels' order; a panel whose layout or
+  // source changed is built afresh.
+  buildPanels(panels) {
+    const kept = new Map();
+    panels.forEach((panel, index) => {
+      const layout = this.layoutOf(panel);
+      let frame = this.panels.get(panel.id);
+      if (!frame || frame.layout !== layout || sourceOf(frame.panel) !== sourceOf(panel)) {
+        if (frame) {
+          frame.root.remove();
+        }
+        const create = LAYOUTS[layout] || LAYOUTS.table;
+        frame = new PanelFrame(panel, layout, create, {
+          context: this.context,
+          totals: this.totals,
+        });
+      }
+      kept.set(panel.id, frame);
+      if (this.container.children[index] !== frame.root) {
+        this.container.insertBefore(frame.root, this.container.children[index] || null);
+      }
+    });
+    for (const [id, frame] of this.panels) {
+      if (!kept.has(id)) {
+        frame.root.remove();
+      }
+    }
+    this.panels = kept;
+    this.container.dataset.panels = String(panels.length);
+  }
+
+  // Each panel says how fresh its source's numbers are; the header, the
+  // least fresh of them, and the time of the oldest.
+  showFreshness() {
+    const now = this.serverNow();
+    let fresh = null;
+    for (const frame of this.panels.values()) {
+      const own = freshness(frame.data, this.linkUp, now, this.clockSpeed());
+      frame.showFreshness(own);
+      if (fresh === null || FRESHNESS_RANK[own.kind] > FRESHNESS_RANK[fresh.kind]) {
+        fresh = own;
+      }
+    }
+    fresh = fresh || freshness(null, this.linkUp, now, this.clockSpeed());
+    document.body.dataset.freshness = fresh.kind;
     const live = LIVE_WORDS[fresh.kind];
     if (this.liveState.textContent !== live) {
       this.liveState.textContent = live;
@@ -191,6 +312,11 @@ export class WallboardPage {
 
   tick() {
     this.showFreshness();
-    this.onTick(new Date());
+    for (const frame of this.panels.values()) {
+      if (frame.view.tick) {
+        frame.view.tick();
+      }
+    }
+    this.onTick(new Date(this.clockNow()));
   }
 }

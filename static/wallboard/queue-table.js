@@ -14,7 +14,8 @@
 
 import { el, levelCue, setLevel } from "./dom.js";
 import { formatValue } from "./format.js";
-import { columnsOf, levelOf, sortRows, trendMetricsOf, worstLevel } from "./model.js";
+import { levelOf, sortRows, trendMetricsOf, worstLevel } from "./model.js";
+import { Pager } from "./paging.js";
 import { createSparkline, drawSparkline } from "./sparkline.js";
 
 const TOTALS_KEY = "\u0000totals";
@@ -22,14 +23,58 @@ const TOTALS_KEY = "\u0000totals";
 const NEAR_SCREEN_PX = 200;
 // Rows out of sight written per frame between updates: a small layout each.
 const CATCH_UP_ROWS = 10;
+// A table row on the TV, as a share of the screen's height.
+const TV_ROW_SHARE = 0.07;
+const TV_MAX_ROWS = 40;
+// The widths a TV table's name column and each metric column read at, as
+// shares of the screen's height (its digits are 4.2% of it).
+const TV_LABEL_SHARE = 0.3;
+const TV_COLUMN_SHARE = 0.17;
+
+// The table layout of a panel: sortable on the supervisor view, paged on the TV.
+export function createPanel(host, panel, context) {
+  const table = el("table", context.screen === "tv" ? "tv-table queue-table" : "queue-table");
+  const caption = el("caption", "visually-hidden", `${panel.title}: live numbers per queue`);
+  table.append(caption);
+  host.append(table);
+  if (context.screen !== "tv") {
+    const view = new QueueTable(table, {
+      groupingLabels: context.groupingLabels,
+      sortable: true,
+      initialSort: context.sortFor(panel),
+      onSort: (sort) => context.onSort(panel, sort),
+    });
+    return { render: (data, columns) => view.render(data, columns), catchUp: () => view.catchUp() };
+  }
+  const pager = new Pager();
+  const view = new QueueTable(table, {
+    groupingLabels: context.groupingLabels,
+    sortable: false,
+    pick: (rows) => pager.pick(rows),
+  });
+  return {
+    pager,
+    render: (data, columns) => {
+      const rows = data && data.rows ? data.rows.length : 0;
+      const fits = Math.floor(host.clientHeight / (TV_ROW_SHARE * window.innerHeight)) - 1;
+      const perPage = Math.min(Math.max(1, fits), TV_MAX_ROWS);
+      const pages = Math.max(1, Math.ceil(rows / perPage));
+      pager.set(Math.ceil(rows / pages) || 1, pages);
+      view.render(data, columns);
+    },
+    catchUp: () => view.catchUp(),
+    // A row's name and its columns at the TV table's size: the width it reads at.
+    widthWanted: (count, columns) =>
+      window.innerHeight * (TV_LABEL_SHARE + columns.length * TV_COLUMN_SHARE),
+  };
+}
 
 export class QueueTable {
   // `sortable` gives the header buttons that sort by a column, and `onSort`
   // hears of a new order; `pick` chooses the rows shown (the TV shows one
   // page of them at a time).
-  constructor(table, { catalogue, groupingLabels, sortable, initialSort, onSort, pick }) {
+  constructor(table, { groupingLabels, sortable, initialSort, onSort, pick }) {
     this.table = table;
-    this.catalogue = catalogue;
     this.groupingLabels = groupingLabels;
     this.sortable = sortable;
     this.sort = initialSort || null;
@@ -65,17 +110,15 @@ export class QueueTable {
     }
   }
 
-  render(state) {
-    const columns = columnsOf(state, this.catalogue);
-    const trends = trendMetricsOf(state);
-    const shownGroupings = state.data && state.data.groupings;
+  render(data, columns) {
+    const trends = trendMetricsOf(data);
+    const shownGroupings = data && data.groupings;
     const groupings = shownGroupings && shownGroupings.length ? shownGroupings : ["QUEUE"];
     const layoutKey = JSON.stringify([columns, [...trends].sort(), groupings]);
     if (layoutKey !== this.layoutKey) {
       this.layoutKey = layoutKey;
       this.rebuild(columns, trends, groupings);
     }
-    const data = state.data;
     const rows = data ? this.pick(sortRows(data.rows || [], this.sort)) : [];
     this.renderRows(rows, data ? data.trends || {} : {});
     const showTotals = Boolean(data && data.totals && (data.rows || []).length > 1);

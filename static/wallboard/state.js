@@ -1,5 +1,11 @@
 // The page's state and the one rule that changes it: applyMessage.
 //
+// The state keeps the wallboard's settings (its panels among them) and, per
+// source a panel shows, that source's data: its last snapshot with the updates
+// after it applied. A source is named as its messages name it (sourceOf): a
+// queue filter by its ID (`queue_filter`), any other kind by its SourceKey
+// (`source`, e.g. "agent_source:4", "today_source:2").
+//
 // A pure function (no DOM, no clock, never mutates its arguments) so the
 // rule "a snapshot plus the updates after it equals a fresh snapshot" can be
 // checked against the real server, and so a render can compare the previous
@@ -18,19 +24,69 @@ const DELTA_FIELDS = ["type", "base", "order", "rows", "changes", "trend_bucket"
 const SNAPSHOT_FIELDS = FIELDS.snapshot.filter((field) => field !== "type" && field !== "trends");
 const UPDATE_FIELDS = FIELDS.update.filter((field) => !DELTA_FIELDS.includes(field));
 const WALLBOARD_FIELDS = FIELDS.wallboard.filter((field) => field !== "type");
+const AGENT_SNAPSHOT_FIELDS = FIELDS.agent_snapshot.filter((field) => field !== "type");
+const AGENT_DELTA_FIELDS = ["type", "base", "agents", "gone"];
+const AGENT_UPDATE_FIELDS = FIELDS.agent_update.filter(
+  (field) => !AGENT_DELTA_FIELDS.includes(field),
+);
+
+const TODAY_SNAPSHOT_FIELDS = FIELDS.today_snapshot.filter((field) => field !== "type");
+const TODAY_DELTA_FIELDS = ["type", "base", "rows", "gone"];
+const TODAY_UPDATE_FIELDS = FIELDS.today_update.filter(
+  (field) => !TODAY_DELTA_FIELDS.includes(field),
+);
+
+// The name of the source a panel shows, or a snapshot or update is about.
+export function sourceOf(panelOrMessage) {
+  const id = panelOrMessage.queue_filter;
+  return id === null || id === undefined ? panelOrMessage.source : id;
+}
 
 export function initialState(wallboard) {
-  return { wallboard: { ...wallboard }, data: null, revoked: null, outOfStep: false };
+  return { wallboard: { ...wallboard }, sources: {}, alerts: {}, revoked: null, outOfStep: false };
+}
+
+// The sources the wallboard's panels show, each once, in the panels' order.
+export function sourcesOf(wallboard) {
+  return [...new Set((wallboard.panels || []).map(sourceOf))];
+}
+
+// The data a panel shows: its source's, or null before the first snapshot.
+export function dataOf(state, panel) {
+  return state.sources[sourceOf(panel)] || null;
+}
+
+// The open alerts of every source the panels show, in the panels' order; null
+// until the socket has sent those of at least one. The same array for the same
+// alerts, so a render can tell by identity that they did not change.
+const openAlertsOf = new WeakMap();
+
+export function openAlerts(state) {
+  if (!openAlertsOf.has(state.alerts)) {
+    const shown = sourcesOf(state.wallboard).filter((id) => id in state.alerts);
+    openAlertsOf.set(state.alerts, shown.length ? shown.flatMap((id) => state.alerts[id]) : null);
+  }
+  return openAlertsOf.get(state.alerts);
 }
 
 export function applyMessage(state, msg) {
   switch (msg && msg.type) {
     case "snapshot":
-      return { ...state, data: fromSnapshot(msg), outOfStep: false };
+      return applySnapshot(state, msg);
     case "update":
       return applyUpdate(state, msg);
+    case "agent_snapshot":
+      return startSource(state, msg, pick(msg, AGENT_SNAPSHOT_FIELDS, {}));
+    case "agent_update":
+      return applyAgentUpdate(state, msg);
+    case "today_snapshot":
+      return startSource(state, msg, pick(msg, TODAY_SNAPSHOT_FIELDS, {}));
+    case "today_update":
+      return applyTodayUpdate(state, msg);
+    case "alerts":
+      return applyAlerts(state, msg);
     case "wallboard":
-      return { ...state, wallboard: applyWallboard(state.wallboard, msg) };
+      return applyWallboardMessage(state, msg);
     case "revoked":
       return { ...state, revoked: msg.reason || "This screen's link was revoked" };
     default:
@@ -55,35 +111,140 @@ function fromSnapshot(msg) {
   return data;
 }
 
-function applyWallboard(wallboard, msg) {
-  return pick(msg, WALLBOARD_FIELDS, wallboard);
+// A snapshot starts its source's data afresh; one of a source no panel shows
+// (a panel removed meanwhile) is dropped.
+function applySnapshot(state, msg) {
+  return startSource(state, msg, fromSnapshot(msg));
 }
 
-// An update applies to the data whose seq is its base. One for another queue
-// filter (the wallboard was re-pointed and a new snapshot is on its way), or
-// one already applied, changes nothing. One that does not follow the data
-// (an update was missed) cannot be applied: the state says so (outOfStep), and
-// the page connects again for a fresh snapshot.
+function startSource(state, msg, data) {
+  const source = sourceOf(msg);
+  if (!sourcesOf(state.wallboard).includes(source)) {
+    return state;
+  }
+  const sources = { ...state.sources, [source]: data };
+  return { ...state, sources, outOfStep: false };
+}
+
+// A source's open alerts, whole each time (alerts.js shows them); those of a
+// source no panel shows are dropped.
+function applyAlerts(state, msg) {
+  if (!sourcesOf(state.wallboard).includes(msg.queue_filter)) {
+    return state;
+  }
+  return { ...state, alerts: { ...state.alerts, [msg.queue_filter]: msg.alerts } };
+}
+
+// New settings; the data and alerts of sources no panel shows any more go.
+function applyWallboardMessage(state, msg) {
+  const wallboard = pick(msg, WALLBOARD_FIELDS, state.wallboard);
+  const shown = sourcesOf(wallboard);
+  const shownKeys = new Set(shown.map(String));
+  const kept = (bySource) =>
+    Object.fromEntries(Object.entries(bySource).filter(([id]) => shownKeys.has(id)));
+  const sources = kept(state.sources);
+  const alerts = kept(state.alerts);
+  const same =
+    Object.keys(sources).length === Object.keys(state.sources).length &&
+    Object.keys(alerts).length === Object.keys(state.alerts).length;
+  return same ? { ...state, wallboard } : { ...state, wallboard, sources, alerts };
+}
+
+// An update applies to its source's data whose seq is its base. One for a
+// source with no data (a panel added: its snapshot is on its way), or one
+// already applied, changes nothing. One that does not follow the data (an
+// update was missed) cannot be applied: the state says so (outOfStep), and
+// the page connects again for fresh snapshots.
 function applyUpdate(state, msg) {
-  const previous = state.data;
-  if (!previous || msg.queue_filter !== previous.queue_filter || msg.seq <= previous.seq) {
+  const previous = state.sources[msg.queue_filter];
+  const ready = followed(state, previous, msg);
+  if (ready !== true) {
+    return ready;
+  }
+  const data = pick(msg, UPDATE_FIELDS, previous);
+  data.rows = applyRows(previous.rows, msg, data.metrics);
+  data.trends =
+    msg.trend_bucket === null || msg.trend_bucket === undefined
+      ? previous.trends
+      : mergeTrendPoints(
+          previous.trends,
+          trendPoints(data.rows, data.trend_metrics, msg.trend_bucket),
+        );
+  return { ...state, sources: { ...state.sources, [msg.queue_filter]: data } };
+}
+
+// true when `msg` applies to `previous`; otherwise the state to keep (the same
+// one, or one out of step: an update was missed).
+function followed(state, previous, msg) {
+  if (!previous || msg.seq <= previous.seq) {
     return state;
   }
   if (msg.base !== previous.seq) {
     return state.outOfStep ? state : { ...state, outOfStep: true };
   }
-  const data = pick(msg, UPDATE_FIELDS, previous);
-  data.rows = applyRows(previous.rows, msg);
-  data.trends =
-    msg.trend_bucket === null || msg.trend_bucket === undefined
-      ? previous.trends
-      : mergeTrendPoints(previous.trends, trendPoints(data.rows, data.trend_metrics, msg.trend_bucket));
-  return { ...state, data };
+  return true;
+}
+
+// An agent source's update: the changed agents whole, and those gone removed;
+// the agents it leaves alone keep theirs. Agents are kept in key order, as the
+// server keeps them.
+function applyAgentUpdate(state, msg) {
+  const previous = state.sources[msg.source];
+  const ready = followed(state, previous, msg);
+  if (ready !== true) {
+    return ready;
+  }
+  const data = pick(msg, AGENT_UPDATE_FIELDS, previous);
+  const changed = new Map((msg.agents || []).map((agent) => [agent.key, agent]));
+  const gone = new Set(msg.gone || []);
+  const agents = [];
+  for (const agent of previous.agents) {
+    if (!gone.has(agent.key)) {
+      agents.push(changed.get(agent.key) || agent);
+      changed.delete(agent.key);
+    }
+  }
+  data.agents = [...agents, ...changed.values()].sort((a, b) =>
+    a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
+  );
+  return { ...state, sources: { ...state.sources, [msg.source]: data } };
+}
+
+// A today source's update: the changed rows whole, those gone removed, the
+// total and the rest copied; rows it leaves alone keep theirs. Rows are kept
+// by label (then key), as the server keeps them.
+function applyTodayUpdate(state, msg) {
+  const previous = state.sources[msg.source];
+  const ready = followed(state, previous, msg);
+  if (ready !== true) {
+    return ready;
+  }
+  const data = pick(msg, TODAY_UPDATE_FIELDS, previous);
+  const changed = new Map((msg.rows || []).map((row) => [row.key, row]));
+  const gone = new Set(msg.gone || []);
+  const rows = [];
+  for (const row of previous.rows) {
+    if (!gone.has(row.key)) {
+      rows.push(changed.get(row.key) || row);
+      changed.delete(row.key);
+    }
+  }
+  const order = (a, b) =>
+    a.label < b.label ? -1 : a.label > b.label ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+  data.rows = [...rows, ...changed.values()].sort(order);
+  return { ...state, sources: { ...state.sources, [msg.source]: data } };
 }
 
 // Rows by position in the base's rows (changes, numbers in `order`) or by key
-// (whole rows, strings in `order`); a base row left out of `order` is gone.
-function applyRows(baseRows, msg) {
+// (whole rows, strings in `order`); a base row left out of `order` is gone. A
+// change names its cells by their metric's position in `metrics`.
+function byMetricName(cells, metrics) {
+  return Object.fromEntries(
+    Object.entries(cells || {}).map(([at, cell]) => [metrics[Number(at)].name, cell]),
+  );
+}
+
+function applyRows(baseRows, msg, metrics) {
   const byKey = new Map(baseRows.map((row) => [row.key, row]));
   for (const row of msg.rows || []) {
     byKey.set(row.key, row);
@@ -92,8 +253,8 @@ function applyRows(baseRows, msg) {
     const row = byKey.get(baseRows[Number(at)].key);
     byKey.set(row.key, {
       ...row,
-      values: { ...row.values, ...(change.values || {}) },
-      levels: { ...row.levels, ...(change.levels || {}) },
+      values: { ...row.values, ...byMetricName(change.values, metrics) },
+      levels: { ...row.levels, ...byMetricName(change.levels, metrics) },
     });
   }
   const keys = msg.order

@@ -5,8 +5,100 @@
 // changed text and classes are written.
 
 import { el, levelCue, setLevel } from "./dom.js";
+import { charsFor, fitTiles } from "./fit.js";
 import { formatValue } from "./format.js";
 import { levelOf, worstLevel } from "./model.js";
+import { Pager } from "./paging.js";
+
+// The tiles layout of a panel (the TV's): as many tiles a page as stay
+// readable across a room, in a grid that fills the panel.
+export function createPanel(host, panel, context) {
+  const grid = el("div", "tiles");
+  host.append(grid);
+  const board = new TileBoard(grid);
+  const pager = new Pager();
+  let fitKey = "";
+  const wanted = { key: "", width: 0 };
+  const refit = (count, columns) => {
+    const width = host.clientWidth;
+    const height = host.clientHeight;
+    const key = JSON.stringify([count, columns, width, height]);
+    if (key === fitKey) {
+      return;
+    }
+    fitKey = key;
+    const gap = Math.round(window.innerHeight * 0.009);
+    const fit = fitTiles(
+      count,
+      columns.map((c) => charsFor(c.unit)),
+      {
+        width,
+        height,
+        gap,
+        screenHeight: window.innerHeight,
+        digit: digitWidth(grid),
+      },
+    );
+    const style = grid.style;
+    style.setProperty("--cols", fit.cols);
+    style.setProperty("--rows", fit.rows);
+    style.setProperty("--metric-cols", fit.metricCols);
+    style.setProperty("--v", `${fit.value.toFixed(1)}px`);
+    style.setProperty("--gap", `${gap}px`);
+    pager.set(fit.perPage, fit.pages);
+  };
+  return {
+    pager,
+    render: (data, columns) => {
+      const rows = data && data.rows ? data.rows : [];
+      refit(rows.length, columns);
+      board.render(pager.pick(rows), columns);
+    },
+    catchUp: () => false,
+    // The narrowest width (px) at which `count` tiles of these columns fit on
+    // one page, readable, in a board `height` tall.
+    widthWanted: (count, columns, height) => {
+      const key = JSON.stringify([count, columns, height, window.innerWidth]);
+      if (key !== wanted.key) {
+        wanted.key = key;
+        wanted.width = narrowestWidth(count, columns, height, grid);
+      }
+      return wanted.width;
+    },
+  };
+}
+
+function narrowestWidth(count, columns, height, grid) {
+  const chars = columns.map((c) => charsFor(c.unit));
+  const board = {
+    height,
+    gap: Math.round(window.innerHeight * 0.009),
+    screenHeight: window.innerHeight,
+    digit: digitWidth(grid),
+  };
+  let low = 0.05 * window.innerWidth;
+  let high = window.innerWidth;
+  if (fitTiles(count, chars, { ...board, width: high }).pages > 1) {
+    return high;
+  }
+  while (high - low > 8) {
+    const width = (low + high) / 2;
+    if (fitTiles(count, chars, { ...board, width }).pages > 1) {
+      low = width;
+    } else {
+      high = width;
+    }
+  }
+  return high;
+}
+
+// The width of a digit as a share of the font size, in the font this screen
+// actually has (a TV may lack the fonts the stylesheet prefers).
+function digitWidth(host) {
+  const probe = document.createElement("canvas").getContext("2d");
+  probe.font = `900 100px ${getComputedStyle(host).fontFamily}`;
+  return probe.measureText("0").width / 100;
+}
 
 export class TileBoard {
   constructor(host) {

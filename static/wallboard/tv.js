@@ -1,118 +1,71 @@
-// The TV view: no chrome, tiles (or a large table) that fill the screen,
-// pages that rotate when the queues do not fit, a clock, the ticker, a chime
-// on a new critical breach, and an optional rotation through wallboards.
+// The TV view: no chrome, the wallboard's panels side by side on one
+// screen (each in its layout, paged when its rows do not fit), a clock, the
+// ticker, a chime on a new critical breach, and an optional rotation through
+// wallboards.
 
+import { AlertTicker } from "./alerts.js";
 import { formatClock } from "./format.js";
-import { charsFor, fitTiles } from "./fit.js";
 import { renderSurroundings } from "./header.js";
-import { columnsOf, newCriticalCount } from "./model.js";
+import { newCriticalCount } from "./model.js";
 import { readConfig, WallboardPage } from "./page.js";
-import { QueueTable } from "./queue-table.js";
 import { BreachChime } from "./sound.js";
-import { TileBoard } from "./tiles.js";
-import { TotalsBand } from "./totals.js";
+import { dataOf, openAlerts } from "./state.js";
 
-// How long each page of queues stays up when they do not fit on one.
+// How long each page of rows stays up when a panel's rows do not fit on one.
 const PAGE_SECONDS = 10;
-// A table row on the TV, as a share of the screen's height.
-const TABLE_ROW_SHARE = 0.07;
+// Up to three panels stand side by side; more share a grid of this many columns.
+const SIDE_BY_SIDE = 3;
 
 const config = readConfig();
 const params = new URLSearchParams(window.location.search);
 const themeChosenInUrl = params.has("theme");
-const board = document.getElementById("board");
-const totals = new TotalsBand(document.getElementById("totals"));
+const container = document.getElementById("panels");
 const chime = new BreachChime(document.getElementById("enable-sound"));
+const alertTicker = new AlertTicker(document.getElementById("alerts"), {
+  catalogue: config.catalogue,
+});
 
-let layout = null;
-let fit = { perPage: 1, pages: 1 };
-let fitKey = "";
-let pageIndex = 0;
 let pageShownAt = Date.now();
 let boardShownAt = Date.now();
 
-function buildLayout(kind) {
-  for (const node of board.querySelectorAll(".tiles, .tv-table")) {
-    node.remove();
-  }
-  if (kind === "table") {
-    const table = document.createElement("table");
-    table.className = "tv-table queue-table";
-    board.append(table);
-    const view = new QueueTable(table, {
-      catalogue: config.catalogue,
-      groupingLabels: config.grouping_labels,
-      sortable: false,
-      pick: (rows) => currentPage(rows),
-    });
-    return { kind, render: (state) => view.render(state), catchUp: () => view.catchUp() };
-  }
-  const host = document.createElement("div");
-  host.className = "tiles";
-  board.append(host);
-  const tiles = new TileBoard(host);
-  return {
-    kind,
-    host,
-    render: (state, columns) => tiles.render(currentPage(state.data ? state.data.rows : []), columns),
-    catchUp: () => false,
-  };
-}
-
-function currentPage(rows) {
-  const start = pageIndex * fit.perPage;
-  return rows.slice(start, start + fit.perPage);
-}
-
-// Recompute the grid only when what it depends on changes: the number of
-// queues, the columns, the board's size.
-function refit(state, columns) {
-  const rows = state.data && state.data.rows ? state.data.rows.length : 0;
-  const width = board.clientWidth;
-  const height = board.clientHeight;
-  const key = JSON.stringify([layout.kind, rows, columns, width, height]);
-  if (key === fitKey) {
-    return;
-  }
-  fitKey = key;
-  if (layout.kind === "table") {
-    const perPage = Math.max(1, Math.floor(height / (TABLE_ROW_SHARE * window.innerHeight)) - 1);
-    const capped = Math.min(perPage, 40);
-    const pages = Math.max(1, Math.ceil(rows / capped));
-    fit = { perPage: Math.ceil(rows / pages) || 1, pages };
+// The screen split between the panels: side by side, each as wide as it
+// reads at (all its rows on one page, readable) and an equal share of what is
+// left, or in proportion when the screen is too narrow for that; a grid of
+// equal cells for more than three.
+function splitScreen(state) {
+  const panels = state.wallboard.panels || [];
+  const count = panels.length;
+  let columns;
+  let rows;
+  if (count === 1) {
+    columns = "minmax(0, 1fr)";
+    rows = "minmax(0, 1fr)";
+  } else if (count <= SIDE_BY_SIDE) {
+    const frames = panels.map((panel) => page.panels.get(panel.id));
+    const wanted = frames.map((frame, n) =>
+      frame.widthWanted(panels[n], dataOf(state, panels[n]), config.catalogue),
+    );
+    const gap = parseFloat(getComputedStyle(container).columnGap) || 0;
+    const left = container.clientWidth - gap * (count - 1) - wanted.reduce((a, b) => a + b, 0);
+    const share = Math.max(0, left) / count;
+    // Never narrower than its title, whatever the other panels want.
+    columns = wanted
+      .map((width, n) => {
+        const least = Math.min(Math.ceil(frames[n].widthNeeded()), container.clientWidth / count);
+        return `minmax(${least}px, ${Math.round(width + share)}fr)`;
+      })
+      .join(" ");
+    rows = "minmax(0, 1fr)";
   } else {
-    const gap = Math.round(window.innerHeight * 0.009);
-    fit = fitTiles(rows, columns.map((c) => charsFor(c.unit)), {
-      width,
-      height,
-      gap,
-      screenHeight: window.innerHeight,
-      digit: digitWidth(layout.host),
-    });
-    const style = layout.host.style;
-    style.setProperty("--cols", fit.cols);
-    style.setProperty("--rows", fit.rows);
-    style.setProperty("--metric-cols", fit.metricCols);
-    style.setProperty("--v", `${fit.value.toFixed(1)}px`);
-    style.setProperty("--gap", `${gap}px`);
+    const across = count === 4 ? 2 : SIDE_BY_SIDE;
+    columns = `repeat(${across}, minmax(0, 1fr))`;
+    rows = `repeat(${Math.ceil(count / across)}, minmax(0, 1fr))`;
   }
-  pageIndex = Math.min(pageIndex, fit.pages - 1);
-}
-
-// The width of a digit as a share of the font size, in the font this screen
-// actually has (a TV may lack the fonts the stylesheet prefers).
-function digitWidth(host) {
-  const probe = document.createElement("canvas").getContext("2d");
-  probe.font = `900 100px ${getComputedStyle(host).fontFamily}`;
-  return probe.measureText("0").width / 100;
-}
-
-function renderPageIndicator() {
-  const indicator = document.getElementById("page-indicator");
-  indicator.hidden = fit.pages < 2;
-  const text = `Page ${pageIndex + 1} of ${fit.pages}`;
-  if (indicator.textContent !== text) {
-    indicator.textContent = text;
+  if (container.style.gridTemplateColumns !== columns) {
+    container.style.gridTemplateColumns = columns;
+  }
+  if (container.style.gridTemplateRows !== rows) {
+    container.style.gridTemplateRows = rows;
   }
 }
 
@@ -125,29 +78,34 @@ function applyTheme(state) {
   document.body.classList.toggle("theme-dark", theme === "dark");
 }
 
+// Before the panels measure their room: the open alerts take their lines from it.
+function arrange(state) {
+  alertTicker.render(openAlerts(state), page.serverNow());
+  splitScreen(state);
+}
+
 function render(state) {
-  const kind = state.wallboard.layout === "table" ? "table" : "tiles";
-  if (layout === null || layout.kind !== kind) {
-    layout = buildLayout(kind);
-    fitKey = "";
-    document.body.classList.toggle("layout-table", kind === "table");
-    document.body.classList.toggle("layout-tiles", kind === "tiles");
-  }
   applyTheme(state);
-  renderSurroundings(state);
-  const columns = columnsOf(state, config.catalogue);
-  totals.render(state.data ? state.data.totals : null, columns);
-  refit(state, columns);
-  layout.render(state, columns);
-  renderPageIndicator();
+  renderSurroundings(state, page.oldestDataTime());
   chime.setWanted(Boolean(state.wallboard.sound_on_critical));
+}
+
+// The most pages any panel has: the wallboard stays up until all are shown.
+function mostPages() {
+  let most = 1;
+  for (const frame of page.panels.values()) {
+    const pager = frame.view.pager;
+    most = Math.max(most, pager ? pager.pages : 1);
+  }
+  return most;
 }
 
 // The wallboards this screen rotates through: its own first, then the
 // rotation list of the wallboard whose display token it shows.
 function rotationCycle(state) {
   const owner = config.rotation_owner;
-  const list = owner === config.wallboard.slug ? state.wallboard.rotation : config.wallboard.rotation;
+  const list =
+    owner === config.wallboard.slug ? state.wallboard.rotation : config.wallboard.rotation;
   return [owner, ...(list || []).map((w) => w.slug).filter((slug) => slug !== owner)];
 }
 
@@ -177,16 +135,22 @@ function tick(now) {
     clock.textContent = text;
     clock.dateTime = now.toISOString();
   }
+  alertTicker.tick(page.serverNow());
   const state = page.state;
-  const shownFor = Date.now() - pageShownAt;
-  if (fit.pages > 1 && shownFor >= PAGE_SECONDS * 1000) {
-    pageIndex = (pageIndex + 1) % fit.pages;
+  const pages = mostPages();
+  if (pages > 1 && Date.now() - pageShownAt >= PAGE_SECONDS * 1000) {
+    for (const frame of page.panels.values()) {
+      const pager = frame.view.pager;
+      if (pager && pager.pages > 1) {
+        pager.turn();
+      }
+    }
     pageShownAt = Date.now();
     page.requestRender();
   }
-  // Another wallboard comes up once this one's time is up and it has shown
-  // all its pages.
-  const pagesTime = fit.pages > 1 ? fit.pages * PAGE_SECONDS : 0;
+  // Another wallboard comes up once this one's time is up and every panel
+  // has shown all its pages.
+  const pagesTime = pages > 1 ? pages * PAGE_SECONDS : 0;
   const boardTime = Math.max(state.wallboard.rotation_seconds || 30, pagesTime);
   if (Date.now() - boardShownAt >= boardTime * 1000) {
     const next = nextWallboardUrl(state);
@@ -198,8 +162,12 @@ function tick(now) {
 }
 
 const page = new WallboardPage(config, {
+  container,
+  layoutOf: (panel) => panel.layout,
+  context: { screen: "tv" },
+  totals: true,
+  arrange,
   render,
-  catchUp: () => layout !== null && layout.catchUp(),
   onTick: tick,
   onData: (previous, next) => {
     if (newCriticalCount(previous, next) > 0) {
@@ -209,8 +177,5 @@ const page = new WallboardPage(config, {
 });
 window.wallboardPage = page;
 window.wallboardChime = chime;
-window.addEventListener("resize", () => {
-  fitKey = "";
-  page.requestRender();
-});
+window.addEventListener("resize", () => page.requestRender());
 page.start();

@@ -11,15 +11,22 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
-from connectmetrics import rules
+from connectmetrics.agents import directory
+from connectmetrics.agents import rules as agent_rules
+from connectmetrics.agents.models import AgentSource, Resource
 from connectmetrics.alerts.models import AlertRule, Destination, DestinationKind
-from connectmetrics.catalogue import DEFAULT_METRICS, SIMULATED_INSTANCE_ID, SortOrder
+from connectmetrics.connectapi import rules
+from connectmetrics.connectapi.catalogue import DEFAULT_METRICS, SIMULATED_INSTANCE_ID, SortOrder
 from connectmetrics.discovery import discover
-from connectmetrics.models import AccessMode, ConnectInstance, QueueFilter, Threshold
+from connectmetrics.models import AccessMode, ConnectInstance, Queue, QueueFilter, Threshold
 from connectmetrics.outcomes import UpstreamError
 from connectmetrics.thresholds import Direction
+from connectmetrics.today import rules as today_rules
+from connectmetrics.today.models import TodayQueue, TodaySource
 from dashboard.models import DisplayToken, Layout, Wallboard
 
 INSTANCE_NAME = "Demo contact centre (simulated)"
@@ -39,6 +46,49 @@ VIP_THRESHOLD = ("CONTACTS_IN_QUEUE", 1.0, 2.0, Direction.HIGHER_IS_WORSE)
 # (`make demo` prints mails on its console).
 ALERT_RULE = "Demo: contacts waiting"
 ALERT_EMAIL = "duty-manager@example.com"
+# Contacts seldom wait at night (the simulated centre runs at 15% of its peak load), but
+# agents' states change at any hour: a threshold on the available agents of a queue open day
+# and night, and a second rule on it, raise and clear at night too (docs/alerts.md).
+STAFFING_QUEUE = "Fraud"
+STAFFING_THRESHOLD = ("AGENTS_AVAILABLE", 7.0, 3.0, Direction.LOWER_IS_WORSE)
+STAFFING_RULE = "Demo: Fraud short of agents"
+
+# The demo TV's second panel: the queues a duty manager watches most closely.
+PRIORITY_QUEUES = ["VIP", "Fraud", "Complaints", "Claims"]
+PRIORITY_METRICS = ["AGENTS_AVAILABLE", "CONTACTS_IN_QUEUE", "OLDEST_CONTACT_AGE"]
+
+# The agents wallboard: the whole floor's agents beside the centre's totals.
+AGENTS_SLUG = "agents"
+FLOOR_SOURCE = "Whole floor"
+TOTALS_METRICS = [
+    "CONTACTS_IN_QUEUE",
+    "OLDEST_CONTACT_AGE",
+    "AGENTS_ONLINE",
+    "AGENTS_AVAILABLE",
+    "AGENTS_ON_CONTACT",
+    "AGENTS_AFTER_CONTACT_WORK",
+]
+
+# The today wallboard: today's service level and counts for the demo queues beside the
+# live queue totals. The demo centre's day: the service level is answered within 2
+# minutes, 50% the target (the simulated centre is busy: about a third of its callers
+# abandon at midday). Queue: (threshold in seconds, target %), None: the centre's. Chosen
+# so the wall shows each standing: back-office tasks within hours, the VIP line within 5
+# minutes, Customer Care held to 80% within a minute.
+TODAY_SLUG = "today"
+TODAY_SOURCE = "Today: demo queues"
+DEMO_TIME_ZONE = "Europe/London"
+DEMO_SERVICE_LEVEL = (120, 50)
+TODAY_QUEUES: dict[str, tuple[int, int] | None] = {
+    "VIP": (300, 60),
+    "Fraud": (120, 65),
+    "Complaints": None,
+    "Claims": None,
+    "Sales": None,
+    "Billing": None,
+    "Customer Care": (60, 80),
+    "Back Office": (4 * 3600, 95),
+}
 
 BY_CHANNEL_METRICS = [
     "AGENTS_ON_CONTACT",
@@ -71,32 +121,54 @@ class Command(BaseCommand):
         with transaction.atomic():
             all_queues = self._all_queues_filter(instance)
             by_channel = self._by_channel_filter(instance)
+            priority = self._priority_filter(instance)
             demo = self._wallboard(
                 "demo",
                 "Contact centre: all queues",
-                all_queues,
-                list(DEFAULT_METRICS),
-                Layout("tiles"),
+                [
+                    (all_queues, list(DEFAULT_METRICS), Layout.TILES),
+                    (priority, PRIORITY_METRICS, Layout.TILES),
+                ],
             )
             second = self._wallboard(
                 "demo-channels",
                 "Queues by channel",
-                by_channel,
-                BY_CHANNEL_METRICS,
-                Layout("table"),
+                [(by_channel, BY_CHANNEL_METRICS, Layout.TABLE)],
             )
             demo.rotation.add(second)
             second.rotation.add(demo)
-            self._alert_rule(all_queues, f"http://{options['host']}:{options['port']}")
+            totals = self._totals_filter(instance)
+            agents = self._wallboard(
+                AGENTS_SLUG, "Agents on the floor", [(totals, TOTALS_METRICS, Layout.TILES)]
+            )
+            floor = self._floor_source(instance)
+            if not agents.panels.filter(agent_source=floor).exists():
+                agents.add_panel(floor)
+            today = self._wallboard(
+                TODAY_SLUG, "Today's performance", [(totals, TOTALS_METRICS, Layout.TILES)]
+            )
+            day = self._today_source(instance)
+            if not today.panels.filter(today_source=day).exists():
+                today.add_panel(day, title="Today since midnight")
+            self._alert_rules(all_queues, f"http://{options['host']}:{options['port']}")
             login = self._admin(options["admin_password"])
             _, raw_token = DisplayToken.issue(demo, "Demo TV (seed_demo)")
+            _, agents_token = DisplayToken.issue(agents, "Agents TV (seed_demo)")
+            _, today_token = DisplayToken.issue(today, "Today TV (seed_demo)")
+        try:
+            directory.refresh(instance)  # the agents' names, at once rather than within a minute
+        except UpstreamError as error:
+            raise CommandError(f"Could not read the agents' names: {error.description}") from error
 
         base = f"http://{options['host']}:{options['port']}"
         tv = reverse("wallboard-tv", args=[demo.slug])
         self.stdout.write(f"{instance.name}: {found.describe()}")
         self.stdout.write(
             "Queue filters: "
-            + ", ".join(f"{f.name!r} ({f.queues.count()} queues)" for f in (all_queues, by_channel))
+            + ", ".join(
+                f"{f.name!r} ({f.queues.count()} queues)"
+                for f in (all_queues, by_channel, priority)
+            )
         )
         self.stdout.write(login)
         self.stdout.write(f"Admin:           {base}{reverse('admin:index')}")
@@ -104,6 +176,10 @@ class Command(BaseCommand):
             f"Supervisor view: {base}{reverse('wallboard-supervisor', args=[demo.slug])}"
         )
         self.stdout.write(f"TV view:         {base}{tv}?token={raw_token}")
+        agents_tv = reverse("wallboard-tv", args=[AGENTS_SLUG])
+        self.stdout.write(f"Agents TV view:  {base}{agents_tv}?token={agents_token}")
+        today_tv = reverse("wallboard-tv", args=[TODAY_SLUG])
+        self.stdout.write(f"Today TV view:   {base}{today_tv}?token={today_token}")
 
     def _instance(self) -> ConnectInstance:
         instance = (
@@ -122,11 +198,19 @@ class Command(BaseCommand):
                 simulator_queues=20,
                 simulator_agents=300,
                 poll_interval=5,
+                time_zone=DEMO_TIME_ZONE,
+                service_level_threshold=DEMO_SERVICE_LEVEL[0],
+                service_level_target=DEMO_SERVICE_LEVEL[1],
             )
         return instance
 
     def _queue_filter(
-        self, instance: ConnectInstance, name: str, groupings: list[str], metrics: list[str]
+        self,
+        instance: ConnectInstance,
+        name: str,
+        groupings: list[str],
+        metrics: list[str],
+        queues: "QuerySet[Queue] | None" = None,
     ) -> QueueFilter:
         queue_filter, created = QueueFilter.objects.get_or_create(
             instance=instance,
@@ -141,7 +225,9 @@ class Command(BaseCommand):
             },
         )
         if created:
-            queue_filter.queues.set(instance.queues.filter(queue_type="STANDARD"))
+            queue_filter.queues.set(
+                instance.queues.filter(queue_type="STANDARD") if queues is None else queues
+            )
         problems = rules.check_request(
             {**queue_filter.to_request(), "InstanceId": instance.instance_id}
         )
@@ -155,15 +241,18 @@ class Command(BaseCommand):
     def _all_queues_filter(self, instance: ConnectInstance) -> QueueFilter:
         queue_filter = self._queue_filter(instance, "All queues", ["QUEUE"], list(DEFAULT_METRICS))
         self._thresholds(queue_filter)
-        vip = instance.queues.filter(name=VIP_QUEUE).first()
-        if vip is not None:
-            metric, warning, critical, direction = VIP_THRESHOLD
-            Threshold.objects.get_or_create(
-                queue_filter=queue_filter,
-                metric=metric,
-                queue=vip,
-                defaults={"warning": warning, "critical": critical, "direction": direction},
-            )
+        for name, (metric, warning, critical, direction) in (
+            (VIP_QUEUE, VIP_THRESHOLD),
+            (STAFFING_QUEUE, STAFFING_THRESHOLD),
+        ):
+            queue = instance.queues.filter(name=name).first()
+            if queue is not None:
+                Threshold.objects.get_or_create(
+                    queue_filter=queue_filter,
+                    metric=metric,
+                    queue=queue,
+                    defaults={"warning": warning, "critical": critical, "direction": direction},
+                )
         return queue_filter
 
     def _by_channel_filter(self, instance: ConnectInstance) -> QueueFilter:
@@ -172,6 +261,58 @@ class Command(BaseCommand):
         )
         self._thresholds(queue_filter)
         return queue_filter
+
+    def _priority_filter(self, instance: ConnectInstance) -> QueueFilter:
+        queue_filter = self._queue_filter(
+            instance,
+            "Priority queues",
+            ["QUEUE"],
+            PRIORITY_METRICS,
+            instance.queues.filter(name__in=PRIORITY_QUEUES),
+        )
+        self._thresholds(queue_filter)
+        return queue_filter
+
+    def _totals_filter(self, instance: ConnectInstance) -> QueueFilter:
+        """The whole centre in one summary row (no grouping)."""
+        queue_filter = self._queue_filter(instance, "Centre totals", [""], TOTALS_METRICS)
+        self._thresholds(queue_filter)
+        return queue_filter
+
+    def _floor_source(self, instance: ConnectInstance) -> AgentSource:
+        """Every agent of the centre: those of all its routing profiles."""
+        source, created = AgentSource.objects.get_or_create(
+            instance=instance, name=FLOOR_SOURCE, defaults={"resource": Resource.ROUTING_PROFILES}
+        )
+        if created:
+            source.routing_profiles.set(instance.routing_profiles.all())
+        problems = agent_rules.check_request(source.to_request())
+        if problems:
+            raise CommandError(
+                f"Agent source {FLOOR_SOURCE!r} would be refused by Amazon Connect: "
+                + "; ".join(p.message for p in problems)
+            )
+        return source
+
+    def _today_source(self, instance: ConnectInstance) -> TodaySource:
+        """Today's figures for the demo queues, each at its own threshold and target."""
+        source, created = TodaySource.objects.get_or_create(instance=instance, name=TODAY_SOURCE)
+        if created:
+            for queue in instance.queues.filter(name__in=TODAY_QUEUES).order_by("name"):
+                own = TODAY_QUEUES[queue.name]
+                TodayQueue.objects.create(
+                    source=source,
+                    queue=queue,
+                    service_level_threshold=own[0] if own else None,
+                    service_level_target=own[1] if own else None,
+                )
+        problems = today_rules.check(source.plan(), timezone.now())
+        if problems:
+            raise CommandError(
+                f"Today source {TODAY_SOURCE!r} would be refused by Amazon Connect: "
+                + "; ".join(p.message for p in problems)
+            )
+        return source
 
     def _thresholds(self, queue_filter: QueueFilter) -> None:
         for metric, warning, critical, direction in EVERY_ROW_THRESHOLDS:
@@ -183,40 +324,41 @@ class Command(BaseCommand):
                     defaults={"warning": warning, "critical": critical, "direction": direction},
                 )
 
-    def _alert_rule(self, queue_filter: QueueFilter, base: str) -> None:
-        threshold = queue_filter.thresholds.get(metric="CONTACTS_IN_QUEUE", queue=None)
+    def _alert_rules(self, queue_filter: QueueFilter, base: str) -> None:
         email, _ = Destination.objects.get_or_create(
             name="Demo e-mail", defaults={"kind": DestinationKind.EMAIL, "email_to": ALERT_EMAIL}
         )
-        rule, created = AlertRule.objects.get_or_create(
-            name=ALERT_RULE,
-            defaults={
-                "threshold": threshold,
-                "raise_after": 20,
-                "clear_after": 20,
-                "link": base + reverse("wallboard-supervisor", args=["demo"]),
-            },
-        )
-        if created:
-            rule.destinations.add(email)
+        watched = [
+            (ALERT_RULE, queue_filter.thresholds.get(metric="CONTACTS_IN_QUEUE", queue=None))
+        ]
+        staffing = queue_filter.thresholds.filter(
+            metric=STAFFING_THRESHOLD[0], queue__name=STAFFING_QUEUE
+        ).first()
+        if staffing is not None:
+            watched.append((STAFFING_RULE, staffing))
+        for name, threshold in watched:
+            rule, created = AlertRule.objects.get_or_create(
+                name=name,
+                defaults={
+                    "threshold": threshold,
+                    "raise_after": 20,
+                    "clear_after": 20,
+                    "link": base + reverse("wallboard-supervisor", args=["demo"]),
+                },
+            )
+            if created:
+                rule.destinations.add(email)
 
     def _wallboard(
-        self,
-        slug: str,
-        title: str,
-        queue_filter: QueueFilter,
-        columns: list[str],
-        layout: str,
+        self, slug: str, title: str, panels: list[tuple[QueueFilter, list[str], Layout]]
     ) -> Wallboard:
-        wallboard, _ = Wallboard.objects.get_or_create(
-            slug=slug,
-            defaults={
-                "title": title,
-                "queue_filter": queue_filter,
-                "columns": columns,
-                "layout": layout,
-            },
-        )
+        """The wallboard at `slug` with a panel of each of these queue filters: one
+        it already shows keeps its panel as it is (an admin may have changed it)."""
+        wallboard, _ = Wallboard.objects.get_or_create(slug=slug, defaults={"title": title})
+        shown = set(wallboard.panels.values_list("queue_filter", flat=True)) - {None}
+        for queue_filter, columns, layout in panels:
+            if queue_filter.pk not in shown:
+                wallboard.add_panel(queue_filter, layout=layout, columns=columns)
         return wallboard
 
     def _admin(self, password: str | None) -> str:
