@@ -254,6 +254,7 @@ def test_the_live_agents_of_the_simulated_centre_reach_the_grid(
     try:
         sign_in(page, site)
         page.goto(site.url("/wallboards/agents/"))
+        # However many are logged in at this hour (a few of the night shift at 03:00 UTC).
         wait_until(
             lambda: (
                 int(
@@ -261,7 +262,7 @@ def test_the_live_agents_of_the_simulated_centre_reach_the_grid(
                         "() => Number(document.querySelector('.agent-grid')?.dataset.agents || 0)"
                     )
                 )
-                > 50
+                > 0
             ),
             30,
             "the simulated centre's agents did not reach the supervisor's grid",

@@ -23,7 +23,7 @@ from connectmetrics.schedule import claim_due_polls, slot_claims
 from connectmetrics.simulator import call_counts, set_faults
 from connectmetrics.socket_messages import AgentSnapshot, AgentUpdate, decode
 from connectmetrics.sources.registry import CHORES, run_chore
-from tests.agents_support import agent_centre, whole_floor
+from tests.agents_support import agent_centre, at_the_busy_hour, whole_floor
 
 pytest_plugins = ["tests.polling_support"]
 
@@ -36,7 +36,8 @@ def _calls(redis_url: str, api: str) -> int:
 
 
 @pytest.fixture
-def centre(redis_mode: str) -> ConnectInstance:
+def centre(redis_mode: str, settings: Settings) -> ConnectInstance:
+    at_the_busy_hour(settings)
     return agent_centre(agents=300)
 
 

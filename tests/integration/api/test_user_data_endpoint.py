@@ -20,7 +20,7 @@ from connectmetrics.polling import Step, poll_source
 from connectmetrics.quotas import GET_CURRENT_USER_DATA, QUOTAS
 from connectmetrics.simulator import call_counts, set_faults
 from connectmetrics.sources.key import SourceKey
-from tests.agents_support import agent_centre, whole_floor
+from tests.agents_support import agent_centre, at_the_busy_hour, whole_floor
 from tests.api_support import error_of, run_together
 from tests.conftest import free_port
 
@@ -64,7 +64,8 @@ def user_ids(response: Any) -> list[str]:
 
 
 @pytest.fixture
-def centre(api_redis: str) -> ConnectInstance:
+def centre(api_redis: str, settings: Any) -> ConnectInstance:
+    at_the_busy_hour(settings)
     return agent_centre(agents=150)
 
 
