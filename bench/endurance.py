@@ -49,6 +49,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -178,6 +179,9 @@ class Run:
     errors: list[str] = field(default_factory=list)
     network_errors: int = 0
     start: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Per source, how its polls ended (the worker's log), and its last failure in words.
+    polls: dict[str, Counter[str]] = field(default_factory=dict)
+    last_failures: dict[str, str] = field(default_factory=dict)
 
     def periods(self) -> dict[int, dict[str, float]]:
         """Each period's figures by its number (1: the first `period_hours` of the run; a
@@ -537,7 +541,37 @@ def run(args: argparse.Namespace, log: Any = print) -> Run:
                 browser.close()
         finally:
             product.stop()
+            result.polls, result.last_failures = poll_outcomes(workdir)
     return result
+
+
+# How the worker logs each poll's end (connectmetrics/polling.py), by a word for it.
+POLL_ENDS = (
+    ("ok", "poll ok "),
+    ("failed", "poll failed "),
+    ("deferred", "poll deferred "),
+    ("busy", "poll skipped: another poll"),
+    ("resting", "poll skipped: resting"),
+    ("slot taken", "poll skipped: this slot"),
+    ("dropped", "poll result dropped"),
+)
+SOURCE_IN_LOG = re.compile(r" (?:queue_filter|agent_source|today_source)='([^']*)'")
+
+
+def poll_outcomes(workdir: Path) -> tuple[dict[str, Counter[str]], dict[str, str]]:
+    """Per source, how many of its polls ended each way; its last failure's line."""
+    polls: dict[str, Counter[str]] = {}
+    failures: dict[str, str] = {}
+    for path in sorted(workdir.glob("worker-*.log")):
+        for line in path.read_text(errors="replace").splitlines():
+            source = SOURCE_IN_LOG.search(line)
+            end = next((word for word, text in POLL_ENDS if text in line), None)
+            if source is None or end is None:
+                continue
+            polls.setdefault(source[1], Counter())[end] += 1
+            if end == "failed":
+                failures[source[1]] = line.split("poll failed ", 1)[1]
+    return polls, failures
 
 
 def drive(
@@ -699,6 +733,10 @@ def report(args: argparse.Namespace, result: Run, log: Any = print) -> bool:
             + f" {rollover.minutes:.0f} data min after it, from {stamp(rollover.after[0])} with "
             f"{rollover.after[1]} queued (the day before ended with {rollover.before[1]})"
         )
+    for source, ends in sorted(result.polls.items()):
+        log(f"polls of {source}: " + ", ".join(f"{word} {n}" for word, n in ends.most_common()))
+        if source in result.last_failures:
+            log(f"  last failure: {result.last_failures[source]}")
     failures = result.failures()
     log(
         f"JS errors: {len(result.errors)} (and {result.network_errors} refused connections "

@@ -11,7 +11,6 @@ channel layer is not thread-safe.
 
 import asyncio
 import logging
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import close_old_connections
@@ -50,7 +49,7 @@ def _poll(
     source: SourceKey,
     resume_token: str | None,
     turn_due_at: float | None,
-    start_by: float | None,
+    interval: int | None,
 ) -> PollResult:
     def publish_on_loop(source: SourceKey, text: str) -> None:
         apublish = screens.publisher().apublish(source, text)
@@ -63,7 +62,7 @@ def _poll(
             publish=publish_on_loop,
             resume_token=resume_token,
             turn_due_at=turn_due_at,
-            start_by=start_by,
+            interval=interval,
         )
     finally:
         close_old_connections()
@@ -101,9 +100,8 @@ class EmbeddedPoller:
                 # The database may be migrating or briefly locked: try next tick.
                 log.exception("embedded poller could not read the due sources")
                 due = []
-            claimed = time.time()
             for poll in due:
-                task = loop.create_task(self._poll_in_turn(poll.source, claimed + poll.ends_in))
+                task = loop.create_task(self._poll_in_turn(poll.source, poll.interval))
                 self._polls.add(task)
                 task.add_done_callback(self._polls.discard)
             for path, seconds in CHORES:
@@ -117,17 +115,17 @@ class EmbeddedPoller:
     async def _chore(self, path: str) -> None:
         await asyncio.get_running_loop().run_in_executor(self._executor, _chore, path)
 
-    async def _poll_in_turn(self, source: SourceKey, start_by: float) -> None:
+    async def _poll_in_turn(self, source: SourceKey, interval: int) -> None:
         """A claimed poll, and its resumptions at its turn of the quota (those are
-        past the slot check: `start_by` is for the first run only)."""
+        past the slot check: `interval` is for the first run only)."""
         loop = asyncio.get_running_loop()
         resume_token: str | None = None
         turn_due_at: float | None = None
-        first_by: float | None = start_by
+        slot_interval: int | None = interval
         while True:
             try:
                 result = await loop.run_in_executor(
-                    self._executor, _poll, loop, source, resume_token, turn_due_at, first_by
+                    self._executor, _poll, loop, source, resume_token, turn_due_at, slot_interval
                 )
             except Exception:
                 log.exception("embedded poll of %s failed", source)
@@ -136,5 +134,5 @@ class EmbeddedPoller:
                 return
             # Like the Celery task: wait for this poll's turn of the quota, then resume it.
             resume_token, turn_due_at = result.resume_token, result.turn_due_at
-            first_by = None
+            slot_interval = None
             await asyncio.sleep(result.turn_in)

@@ -8,10 +8,12 @@ Steps, each of which may end the poll:
 1. the source and its instance still exist and are enabled (else GONE);
 2. the source's poll lock (else BUSY: another poll of it is running or waiting);
 3. its backoff after earlier failures (else RESTING);
-4. its slot not yet over (else LATE: a poll that could not start its call within the
-   slot it was claimed for, a cold worker's first poll say, is dropped, because the
-   next slot's poll is on its way and the account must never see two calls for a
-   source in one interval);
+4. for a scheduled poll, the call of the slot it is in (else SLOT_TAKEN): the account
+   must never see two calls for a source in one interval, so a scheduled poll claims
+   the slot of the moment it is about to call. One that reached its call after its own
+   slot ended (a cold or overloaded worker) makes the next slot's call, and that slot's
+   own poll then makes none: a slow worker polls each source as often as it can,
+   never twice in a slot, and never leaves one out for good;
 5. a token from the rate governor for the instance's account and Region and the
    kind's API. When the token is not due yet the poll is DEFERRED: it keeps its
    lock and its token, and the caller runs it again at its turn with
@@ -44,6 +46,7 @@ from connectmetrics.locks import kept_alive, poll_lock
 from connectmetrics.models import ConnectInstance
 from connectmetrics.outcomes import DESCRIPTIONS, Outcome, UpstreamError
 from connectmetrics.readings import ReadingsStore, readings_store
+from connectmetrics.schedule import call_claims, slot_of
 from connectmetrics.sources.key import SourceKey
 from connectmetrics.sources.kind import Body, Fetched, Instance, Source, SourceKind, Trends
 from connectmetrics.sources.registry import kind_of
@@ -64,7 +67,7 @@ class Step(StrEnum):
     DEFERRED = "deferred"
     BUSY = "busy"
     RESTING = "resting"
-    LATE = "late"
+    SLOT_TAKEN = "slot taken"
     GONE = "gone"
 
 
@@ -102,15 +105,15 @@ def poll_source(
     publish: Publisher | None = None,
     resume_token: str | None = None,
     turn_due_at: float | None = None,
-    start_by: float | None = None,
+    interval: int | None = None,
 ) -> PollResult:
     """Poll one source once.
 
     The update goes to every open screen of the source through `publish`
     (default: `to_screens`). `resume_token` resumes a DEFERRED
     poll at its turn (due at `turn_due_at`; default now): its lock and quota
-    token are already held. `start_by` (epoch seconds) is the end of the slot
-    a scheduled poll was claimed for: past it, the poll is LATE and makes no call.
+    token are already held. `interval` is a scheduled poll's (the dispatcher's slots):
+    it makes its slot's call unless another poll of the source made it (SLOT_TAKEN).
     """
     kind = kind_of(source_key)
     source = kind.load(source_key.id)
@@ -145,8 +148,8 @@ def poll_source(
                     "poll skipped: resting %.0f s more after %s %s", resting, rest.outcome, where
                 )
                 return PollResult(source_key, Step.RESTING)
-            if start_by is not None and _slot_over(instance, start_by, where):
-                return PollResult(source_key, Step.LATE)
+            if interval is not None and _slot_taken(instance, source_key, interval, where):
+                return PollResult(source_key, Step.SLOT_TAKEN)
             turn_in = gov.reserve(instance.quota_key, kind.api)
             turn_due_at = time.time() + turn_in
             if turn_in > 0:
@@ -187,24 +190,22 @@ def poll_source(
             lock.release(source_key, token)
 
 
-def _slot_over(instance: Instance, start_by: float, where: str) -> bool:
-    """True when the poll's slot ended before its call could start."""
+def _slot_taken(instance: Instance, source_key: SourceKey, interval: int, where: str) -> bool:
+    """Claim the call of the slot this moment is in; True when it was made already."""
     try:
         # Connected first (a cold worker's first client takes a while), so the slot is
-        # checked right before the call. A client that cannot be made is the fetch's to
+        # the one the call goes out in. A client that cannot be made is the fetch's to
         # report, as a failed poll.
         if isinstance(instance, ConnectInstance):
             client_for(instance)
     except UpstreamError:
-        return False
-    late = time.time() - start_by
-    if late >= 0:
-        log.info(
-            "poll skipped: its slot ended %.1f s ago, the next slot's poll takes over %s",
-            late,
-            where,
-        )
-    return late >= 0
+        pass
+    claims = call_claims()
+    slot = slot_of(source_key.id, interval, claims.now())
+    (won,) = claims.claim([(source_key, interval, slot)])
+    if not won:
+        log.info("poll skipped: this slot of its %d s interval had its call %s", interval, where)
+    return not won
 
 
 def _log_deferral(interval: int, quota: str, turn_in: float, where: str) -> None:

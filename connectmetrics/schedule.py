@@ -42,8 +42,7 @@ def slot_of(source_id: int, interval: int, now: float) -> int:
 class DuePoll:
     source: SourceKey
     interval: int
-    # Seconds left in the slot it was claimed for: a poll that has not started by then
-    # must not run, or it would share the next slot with that slot's own poll.
+    # Seconds left in the slot it was claimed for.
     ends_in: float
 
 
@@ -58,10 +57,9 @@ class SlotClaims(Protocol):
 
 
 class RedisSlotClaims:
-    prefix = "cm:due:"
-
-    def __init__(self, client: "redis.Redis[Any]") -> None:
+    def __init__(self, client: "redis.Redis[Any]", prefix: str = "cm:due:") -> None:
         self.client = client
+        self.prefix = prefix
 
     def now(self) -> float:
         seconds, micros = self.client.time()
@@ -97,6 +95,13 @@ class LocalSlotClaims:
 
 slot_claims: SharedPart[SlotClaims] = SharedPart(
     "slot claims", local=LocalSlotClaims, redis=lambda r: RedisSlotClaims(r.sync())
+)
+# The slots whose call a scheduled poll has made (connectmetrics/polling.py): one call of
+# a source per slot, whichever slot's poll makes it.
+call_claims: SharedPart[SlotClaims] = SharedPart(
+    "call claims",
+    local=LocalSlotClaims,
+    redis=lambda r: RedisSlotClaims(r.sync(), prefix="cm:called:"),
 )
 
 

@@ -2,11 +2,12 @@
 
 Beat runs `dispatch_due_polls` every second (dashboard/celery.py). It claims the
 due slot of each source of every kind (connectmetrics.schedule) and enqueues one
-`poll_source_task` per claim, expiring when its slot ends: a poll that
-waited in a backlog longer than that is dropped by the worker, never run late,
-because the next interval's poll is already on its way. Tasks carry the source's
-kind and ID, and the end of the slot (`start_by`): a task that started in time but
-could not make its call before then (a cold worker) is dropped the same way.
+`poll_source_task` per claim. Tasks carry the source's kind and ID, and its interval:
+the poll makes the call of the slot it runs in, unless that slot had its call already
+(connectmetrics/polling.py), so a task that waited in a backlog past its own slot
+takes the next one's call, and that slot's task then makes none. A task still waiting
+when the next slot ends is dropped by the worker (it expires): by then a newer one is
+on its way, and a worker back from an outage does not work through a pile of them.
 
 `PromptReconnectConsumer` is the worker's consumer (settings.CELERY_WORKER_CONSUMER):
 after losing Redis it tries again every second, so polls resume within a second or two
@@ -14,7 +15,6 @@ of Redis returning.
 """
 
 import functools
-import time
 from typing import Any
 
 from celery import shared_task
@@ -30,12 +30,11 @@ from connectmetrics.sources.registry import run_chore
 def dispatch_due_polls() -> int:
     """Enqueue a poll for every source whose interval is due; how many were enqueued."""
     due = claim_due_polls(slot_claims())
-    now = time.time()
     for poll in due:
         poll_source_task.apply_async(
             (poll.source.kind, poll.source.id),
-            kwargs={"start_by": now + poll.ends_in},
-            expires=poll.ends_in,
+            kwargs={"interval": poll.interval},
+            expires=poll.ends_in + poll.interval,
         )
     return len(due)
 
@@ -46,14 +45,14 @@ def poll_source_task(
     source_id: int,
     resume_token: str | None = None,
     turn_due_at: float | None = None,
-    start_by: float | None = None,
+    interval: int | None = None,
 ) -> str:
     """Poll one source; when it must wait for its turn of the quota, enqueue its
     resumption for that moment (it keeps its lock and its reserved token meanwhile).
-    A scheduled poll carries the end of its slot (`start_by`)."""
+    A scheduled poll carries its interval: it makes the call of the slot it runs in."""
     source = SourceKey(kind, source_id)
     result = poll_source(
-        source, resume_token=resume_token, turn_due_at=turn_due_at, start_by=start_by
+        source, resume_token=resume_token, turn_due_at=turn_due_at, interval=interval
     )
     if result.step is Step.DEFERRED:
         poll_source_task.apply_async(
