@@ -1,7 +1,7 @@
 """Endurance: the demo TV over simulated days, on an accelerated clock.
 
     .venv/bin/python bench/endurance.py [--days 7] [--speed 600] [--period-hours 24]
-        [--sample-minutes 60] [--warmup-periods 1] [--rotation-seconds 120]
+        [--sample-minutes 30] [--warmup-periods 1] [--rotation-seconds 24]
         [--offline-seconds 8] [--time-zone Europe/London]
         [--start 2026-03-28T20:00:00+00:00]
 
@@ -13,14 +13,21 @@ _EPOCH) running `--speed` times faster than real time, so a simulated day passes
 86,400 / speed real seconds: the simulated centre, the polls' stamps, the 60-minute trend
 window, alerts and the page's clock all move on it; scheduling and quotas stay real.
 
-The demo TV (every panel kind: tiles, a table, an agent grid and today's figures, rotating
-with the demo's second wallboard, which shows today's figures too, every
-`--rotation-seconds` real seconds) is open in headless Chromium (/usr/bin/chromium) in
-the centre's time zone (`--time-zone`, the instance's too). At each local midnight the
-run watches the today panel (the page's state for its source) until its day starts at
-that midnight and its contacts queued are fewer than the day before ended with, for at
-most ROLLOVER_POLLS of the source's polls (a minute of data time apart: at 600x, a real
-second) and ROLLOVER_SLACK seconds; a midnight that does not roll over fails the verdict.
+The demo TV (every panel kind: tiles, a table, an agent grid and today's figures) is open
+in headless Chromium (/usr/bin/chromium) in the centre's time zone (`--time-zone`, the
+instance's too), rotating with the demo's second wallboard (today's figures too) every
+`--rotation-seconds` real seconds: by default a sixth of a simulated day, 24 s at 600x, so
+the demo wallboard is sampled across each day, as what it holds follows the hour (the
+night shift's few dozen agents, the day's few hundred).
+
+At each local midnight the run watches the today panel (the page's state for its source)
+until its day starts at that midnight and its contacts queued are fewer than the day
+before ended with, for at most ROLLOVER_POLLS of the source's polls (a minute of data time
+apart: at 600x, a real second) and ROLLOVER_SLACK seconds; a midnight that does not roll
+over fails the verdict. The counts are compared only when both were read within
+COMPARABLE_MINUTES of the midnight: a recovery that carried the run hours past it leaves
+counts from different times of day.
+
 Every `--sample-minutes` of data time (once the page is live) it samples the page's JS
 heap (after a forced garbage collection) and DOM nodes (CDP Performance.getMetrics), the
 web and worker processes' RSS, the web process's open sockets and event-loop tasks (its
@@ -33,9 +40,11 @@ Chromium's offline emulation leaves an open WebSocket alone); each must end with
 live again and exactly one socket open.
 
 It prints a line per sample, a table per period (`--period-hours` of data time; each
-figure the largest sample of the period) and the verdict: after `--warmup-periods`, each
-figure within 10% of its plateau (the median of the later periods), no JS error, every
-restart and drop recovered with one socket. The exit status is 1 when the verdict fails.
+figure the median of the period's samples, the page's from those on the demo wallboard),
+how each source's polls ended (the worker's log), and the verdict: after
+`--warmup-periods`, each figure within 10% of its plateau (the median of the later
+periods), no JS error, every restart and drop recovered with one socket, every midnight
+rolled over. The exit status is 1 when the verdict fails.
 """
 
 import argparse
@@ -94,6 +103,9 @@ SETTLE_LIMIT = 10.0
 # the page's own delay, in real seconds.
 ROLLOVER_POLLS = 3
 ROLLOVER_SLACK = 10.0
+# The day before's count and the new day's are compared only when each was read within this
+# many data minutes of the midnight.
+COMPARABLE_MINUTES = 180.0
 # What Chromium logs for a connection the network or a stopped server refused.
 NETWORK_ERROR = re.compile(r"net::ERR_|Failed to load resource|WebSocket connection to")
 
@@ -156,12 +168,21 @@ class Rollover:
     after: tuple[datetime | None, int | None]
     # Data minutes after the midnight when the new day showed (or the wait ended).
     minutes: float
+    # Data minutes before the midnight when `before` was read.
+    before_minutes: float = 0.0
+
+    @property
+    def comparable(self) -> bool:
+        """Whether both counts were read near enough the midnight to compare."""
+        return max(self.minutes, self.before_minutes) <= COMPARABLE_MINUTES
 
     @property
     def ok(self) -> bool:
         day_start, queued = self.after
         _, queued_before = self.before
-        restarted = queued is not None and (queued_before is None or queued < queued_before)
+        restarted = queued is not None and (
+            queued_before is None or not self.comparable or queued < queued_before
+        )
         return day_start == self.midnight and restarted
 
 
@@ -297,7 +318,7 @@ class Product:
         # call log (its last 20,000 calls, about 1 MB in Redis) fills for longer than a run.
         self.stack.env.pop(CONTROL_URL_ENV)
         out = self.stack.shell(
-            SETUP.format(rotation=args.rotation_seconds, time_zone=args.time_zone)
+            SETUP.format(rotation=rotation_seconds(args), time_zone=args.time_zone)
         )
         self.token = out.split("TOKEN", 1)[1].split()[0]
         self.today = out.split("TODAY", 1)[1].split()[0]
@@ -510,6 +531,13 @@ def wait_live(tv: Tv, product: Product, log: Any = print) -> tuple[float, int]:
 # --- the run --------------------------------------------------------------------------
 
 
+def rotation_seconds(args: argparse.Namespace) -> int:
+    """Real seconds each wallboard of the rotation stays on screen."""
+    if args.rotation_seconds is not None:
+        return int(args.rotation_seconds)
+    return max(5, round(86_400 / args.speed / 6))
+
+
 def data_now(args: argparse.Namespace, epoch: float) -> datetime:
     start = datetime.fromisoformat(args.start)
     return start + timedelta(seconds=(time.time() - epoch) * args.speed)
@@ -590,6 +618,7 @@ def drive(
     step = timedelta(minutes=args.sample_minutes)
     next_sample = result.start + step
     last_day = tv.today(product.today)
+    last_day_at = result.start
     while True:
         now = data_now(args, epoch)
         # A recovery can take longer than a day's events are apart at a high speed: every
@@ -598,18 +627,23 @@ def drive(
         if over and not (midnights or restarts or drops):
             break
         if midnights and now >= midnights[0]:
-            rollover = watch_rollover(args, product, tv, midnights.pop(0), last_day, epoch)
+            midnight = midnights.pop(0)
+            rollover = watch_rollover(args, product, tv, midnight, last_day, epoch)
+            rollover.before_minutes = (midnight - last_day_at).total_seconds() / 60
             result.rollovers.append(rollover)
             log(
                 f"  {rollover.midnight.astimezone(zone):%a %d %H:%M %Z} midnight: "
                 f"{'new day' if rollover.ok else 'NOT ROLLED OVER'} after "
                 f"{rollover.minutes:.0f} data min (from {stamp(rollover.after[0])}, "
-                f"{rollover.after[1]} queued; before {rollover.before[1]})"
+                f"{rollover.after[1]} queued; before {rollover.before[1]}, "
+                f"{rollover.before_minutes:.0f} data min before it)"
             )
             continue
         if midnights and now >= midnights[0] - step:
             # The last sample's time before the midnight: what the day showed at its end.
-            last_day = day_before(tv.today(product.today), midnights, last_day)
+            last_day, last_day_at = day_before(
+                tv.today(product.today), now, midnights, (last_day, last_day_at)
+            )
         if restarts and now >= restarts[0]:
             restarts.pop(0)
             product.restart_web()
@@ -643,7 +677,9 @@ def drive(
             sample = Sample(now, {**tv.figures(), **figures}, sockets, len(tv.errors), tv.board())
             result.samples.append(sample)
             # What the day showed last, should a recovery carry the run past a midnight.
-            last_day = day_before(tv.today(product.today), midnights, last_day)
+            last_day, last_day_at = day_before(
+                tv.today(product.today), now, midnights, (last_day, last_day_at)
+            )
             log(sample_line(sample, zone))
             continue
         time.sleep(0.2)
@@ -651,15 +687,17 @@ def drive(
 
 def day_before(
     shown: tuple[datetime | None, int | None],
+    now: datetime,
     midnights: list[datetime],
-    last_day: tuple[datetime | None, int | None],
-) -> tuple[datetime | None, int | None]:
-    """What the today panel shows, if it is still the day before the next midnight (the
-    data clock runs on while a sample waits for the page), else what it showed last."""
+    last: tuple[tuple[datetime | None, int | None], datetime],
+) -> tuple[tuple[datetime | None, int | None], datetime]:
+    """What the today panel shows and when (`now`), if it is still the day before the next
+    midnight (the data clock runs on while a sample waits for the page), else what it
+    showed last and when."""
     day_start = shown[0]
     if day_start is None or (midnights and day_start >= midnights[0]):
-        return last_day
-    return shown
+        return last
+    return shown, now
 
 
 def watch_rollover(
@@ -731,7 +769,9 @@ def report(args: argparse.Namespace, result: Run, log: Any = print) -> bool:
             f"midnight {rollover.midnight.astimezone(ZoneInfo(args.time_zone)):%Y-%m-%d %H:%M %Z}: "
             + ("new day" if rollover.ok else "NOT ROLLED OVER")
             + f" {rollover.minutes:.0f} data min after it, from {stamp(rollover.after[0])} with "
-            f"{rollover.after[1]} queued (the day before ended with {rollover.before[1]})"
+            f"{rollover.after[1]} queued (the day before ended with {rollover.before[1]}"
+            + ("" if rollover.comparable else ", not compared: read too far from the midnight")
+            + ")"
         )
     for source, ends in sorted(result.polls.items()):
         log(f"polls of {source}: " + ", ".join(f"{word} {n}" for word, n in ends.most_common()))
@@ -760,9 +800,11 @@ def parser() -> argparse.ArgumentParser:
     found.add_argument("--days", type=float, default=7)
     found.add_argument("--speed", type=float, default=600, help="data seconds per real second")
     found.add_argument("--period-hours", type=float, default=24)
-    found.add_argument("--sample-minutes", type=float, default=60)
+    found.add_argument("--sample-minutes", type=float, default=30)
     found.add_argument("--warmup-periods", type=int, default=1)
-    found.add_argument("--rotation-seconds", type=int, default=120)
+    found.add_argument(
+        "--rotation-seconds", type=int, help="default: a sixth of a simulated day, at least 5"
+    )
     found.add_argument("--offline-seconds", type=float, default=8)
     found.add_argument("--time-zone", default="Europe/London")
     # Saturday evening before Europe's clocks go forward (29 March 2026, 01:00 UTC).
