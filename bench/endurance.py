@@ -484,6 +484,13 @@ class Tv:
             return None, None
         return datetime.fromisoformat(shown[0]).astimezone(UTC), shown[1]
 
+    def document(self) -> float | None:
+        """Which document the page shows (its time origin); None between two."""
+        try:
+            return float(self.page.evaluate("performance.timeOrigin"))
+        except Exception:  # the page was between two documents of the rotation
+            return None
+
     def board(self) -> str:
         """The slug of the wallboard on screen (/wallboards/<slug>/tv/)."""
         parts = urlparse(self.page.url).path.strip("/").split("/")
@@ -525,7 +532,21 @@ def wait_live(tv: Tv, product: Product, log: Any = print) -> tuple[float, int]:
         log(f"  the TV is not live after {RECOVERY_LIMIT:.0f} s: {state}")
     # A second socket left behind would show within a few seconds of the first.
     time.sleep(3)
-    return time.monotonic() - started, product.figures()[1]
+    return time.monotonic() - started, settled_sockets(tv, product)
+
+
+def settled_sockets(tv: Tv, product: Product) -> int:
+    """The server's open sockets, counted while the TV stays on one live document: the
+    rotation's next wallboard closes the socket of the page before and opens its own, so
+    a count taken across a rotation says nothing of sockets left behind."""
+    sockets = -1
+    for _ in range(5):
+        document = tv.document()
+        sockets = product.figures()[1]
+        if document is not None and tv.state() == "live" and tv.document() == document:
+            return sockets
+        time.sleep(1)
+    return sockets
 
 
 # --- the run --------------------------------------------------------------------------
