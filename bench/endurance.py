@@ -15,9 +15,11 @@ window, alerts and the page's clock all move on it; scheduling and quotas stay r
 
 The demo TV (every panel kind: tiles, a table, an agent grid and today's figures) is open
 in headless Chromium (/usr/bin/chromium) in the centre's time zone (`--time-zone`, the
-instance's too), rotating with the demo's second wallboard (today's figures too) every
-`--rotation-seconds` real seconds: by default a sixth of a simulated day, 24 s at 600x, so
-the demo wallboard is sampled across each day, as what it holds follows the hour (the
+instance's too), rotating with the demo's second wallboard (today's figures too) after
+`--rotation-seconds` real seconds, or once each of its panels has shown all its pages (10 s
+a page: the demo wallboard's agents and tiles take about two minutes), whichever is
+longer. The default is a sixth of a simulated day (24 s at 600x), so that a wallboard with
+few pages is still sampled across each day: what the page holds follows the hour (the
 night shift's few dozen agents, the day's few hundred).
 
 At each local midnight the run watches the today panel (the page's state for its source)
