@@ -34,9 +34,7 @@ frame p99 is printed against it too.
 
 import argparse
 import re
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -54,15 +52,13 @@ from bench.tv_endurance import (  # noqa: E402
     PageFrames,
     feed,
     idle_load,
-    manage,
     page_metrics,
     percentile,
-    server_env,
+    served,
 )
 from connectmetrics.message_builder import iso  # noqa: E402
 from connectmetrics.socket_messages import PanelSettings, WallboardMessage, encode  # noqa: E402
 from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.conftest import free_port, wait_for_port  # noqa: E402
 
 WARMUP_UPDATES = 20
 SAMPLE_EVERY = 100
@@ -237,69 +233,49 @@ def run(args: argparse.Namespace) -> None:
         ws.send(wallboard_text())
         ws.send(snapshot)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        env = server_env(Path(tmp))
-        manage(env, "migrate", "-v", "0")
-        token = manage(env, "shell", "-v", "0", "-c", SETUP).strip().splitlines()[-1]
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "dashboard.asgi:application", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+    with served(SETUP) as (port, token), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": args.width, "height": args.height})
+        page = context.new_page()
+        page.route_web_socket("**/ws/wallboards/**", on_socket)
+        page.goto(f"http://127.0.0.1:{port}/wallboards/bench/tv/?token={token}")
+        page.wait_for_function(
+            f"() => document.querySelector('.agent-grid')?.dataset.agents === '{floor.cards}'"
         )
-        try:
-            wait_for_port(port, timeout=30)
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-                )
-                context = browser.new_context(viewport={"width": args.width, "height": args.height})
-                page = context.new_page()
-                page.route_web_socket("**/ws/wallboards/**", on_socket)
-                page.goto(f"http://127.0.0.1:{port}/wallboards/bench/tv/?token={token}")
-                page.wait_for_function(
-                    f"() => document.querySelector('.agent-grid')?.dataset.agents === "
-                    f"'{floor.cards}'"
-                )
-                cdp = context.new_cdp_session(page)
-                cdp.send("Performance.enable")
-                feed(page, sockets[0], updates, WARMUP_UPDATES, args.rate)
-                idle = idle_load(page, cdp)
-                layout = page.evaluate(
-                    """() => ({
-                      dense: document.querySelector('.agent-grid').dataset.dense,
-                      shown: [...document.querySelectorAll('.agent-card')]
-                        .filter((c) => c.isConnected && !c.hidden).length,
-                      page: document.querySelector('.panel-page').textContent })"""
-                )
-                frames = PageFrames(page)
-                frames.skip()
-                first = page_metrics(page, cdp)
-                started = time.perf_counter()
-                for sent in range(0, args.updates, SAMPLE_EVERY):
-                    count = min(SAMPLE_EVERY, args.updates - sent)
-                    feed(page, sockets[0], updates, count, args.rate)
-                    frames.collect()
-                    now = page_metrics(page, cdp)
-                    print(
-                        f"  {sent + count} updates: heap {now['heap_mb']:.2f} MB, "
-                        f"{now['nodes']:.0f} DOM nodes",
-                        flush=True,
-                    )
-                elapsed = time.perf_counter() - started
-                page.wait_for_timeout(500)
-                frames.collect()
-                last = page_metrics(page, cdp)
-                shape = page.evaluate(SHAPE)
-                names = shape.pop("names")
-                page.close()
-                bare = bare_frames(context, shape, names, args.updates, args.rate)
-                browser.close()
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
+        cdp = context.new_cdp_session(page)
+        cdp.send("Performance.enable")
+        feed(page, sockets[0], updates, WARMUP_UPDATES, args.rate)
+        idle = idle_load(page, cdp)
+        layout = page.evaluate(
+            """() => ({
+                  dense: document.querySelector('.agent-grid').dataset.dense,
+                  shown: [...document.querySelectorAll('.agent-card')]
+                    .filter((c) => c.isConnected && !c.hidden).length,
+                  page: document.querySelector('.panel-page').textContent })"""
+        )
+        frames = PageFrames(page)
+        frames.skip()
+        first = page_metrics(page, cdp)
+        started = time.perf_counter()
+        for sent in range(0, args.updates, SAMPLE_EVERY):
+            count = min(SAMPLE_EVERY, args.updates - sent)
+            feed(page, sockets[0], updates, count, args.rate)
+            frames.collect()
+            now = page_metrics(page, cdp)
+            print(
+                f"  {sent + count} updates: heap {now['heap_mb']:.2f} MB, "
+                f"{now['nodes']:.0f} DOM nodes",
+                flush=True,
+            )
+        elapsed = time.perf_counter() - started
+        page.wait_for_timeout(500)
+        frames.collect()
+        last = page_metrics(page, cdp)
+        shape = page.evaluate(SHAPE)
+        names = shape.pop("names")
+        page.close()
+        bare = bare_frames(context, shape, names, args.updates, args.rate)
+        browser.close()
     renders = frames.times["renders"]
     catch_ups = frames.times["catchUps"]
     print()

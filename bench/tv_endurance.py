@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +143,31 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+@contextmanager
+def served(setup: str) -> Iterator[tuple[int, str]]:
+    """The real server (uvicorn, embedded mode with its poller off) on a temporary SQLite
+    database migrated and filled by `setup` (shell code that prints a display token last):
+    its port and that token."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = server_env(Path(tmp))
+        manage(env, "migrate", "-v", "0")
+        token = manage(env, "shell", "-v", "0", "-c", setup).strip().splitlines()[-1]
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "dashboard.asgi:application", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_for_port(port, timeout=30)
+            yield port, token
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+
+
 def run(args: argparse.Namespace) -> None:
     centre = SyntheticCentre(queues=args.queues)
     centre.warm_up()
@@ -152,65 +179,42 @@ def run(args: argparse.Namespace) -> None:
         ws.send(wallboard_message("Endurance"))
         ws.send(centre.snapshot())
 
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        env = server_env(workdir)
-        manage(env, "migrate", "-v", "0")
-        token = manage(env, "shell", "-v", "0", "-c", SETUP.format(password=PASSWORD))
-        token = token.strip().splitlines()[-1]
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "dashboard.asgi:application", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_for_port(port, timeout=30)
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-                )
-                context = browser.new_context(viewport={"width": args.width, "height": args.height})
-                page = context.new_page()
-                base = f"http://127.0.0.1:{port}"
-                if args.view == "supervisor":
-                    page.goto(f"{base}/accounts/login/")
-                    page.fill("#id_username", "bench")
-                    page.fill("#id_password", PASSWORD)
-                    page.click("button[type=submit]")
-                    page.wait_for_url(f"{base}/wallboards/")
-                    url = f"{base}/wallboards/bench/"
-                else:
-                    url = f"{base}/wallboards/bench/tv/?token={token}"
-                page.route_web_socket("**/ws/wallboards/**", on_socket)
-                page.goto(url)
-                page.wait_for_selector("body[data-seq]", state="attached")
-                cdp = context.new_cdp_session(page)
-                cdp.send("Performance.enable")
-                feed(page, sockets[0], updates, WARMUP_UPDATES, args.rate)
-                idle = idle_load(page, cdp)
-                frames = PageFrames(page)
-                frames.skip()
-                start = page_metrics(page, cdp)
-                started = time.perf_counter()
-                for sent in range(0, args.updates, SAMPLE_EVERY):
-                    feed(
-                        page, sockets[0], updates, min(SAMPLE_EVERY, args.updates - sent), args.rate
-                    )
-                    frames.collect()
-                    renders = len(frames.times["renders"])
-                    print(f"  {sent + SAMPLE_EVERY} updates, {renders} renders", flush=True)
-                elapsed = time.perf_counter() - started
-                page.wait_for_timeout(500)
-                frames.collect()
-                end = page_metrics(page, cdp)
-                report(args, start, end, frames.times, elapsed, idle)
-                browser.close()
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
+    with served(SETUP.format(password=PASSWORD)) as (port, token), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": args.width, "height": args.height})
+        page = context.new_page()
+        base = f"http://127.0.0.1:{port}"
+        if args.view == "supervisor":
+            page.goto(f"{base}/accounts/login/")
+            page.fill("#id_username", "bench")
+            page.fill("#id_password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/wallboards/")
+            url = f"{base}/wallboards/bench/"
+        else:
+            url = f"{base}/wallboards/bench/tv/?token={token}"
+        page.route_web_socket("**/ws/wallboards/**", on_socket)
+        page.goto(url)
+        page.wait_for_selector("body[data-seq]", state="attached")
+        cdp = context.new_cdp_session(page)
+        cdp.send("Performance.enable")
+        feed(page, sockets[0], updates, WARMUP_UPDATES, args.rate)
+        idle = idle_load(page, cdp)
+        frames = PageFrames(page)
+        frames.skip()
+        start = page_metrics(page, cdp)
+        started = time.perf_counter()
+        for sent in range(0, args.updates, SAMPLE_EVERY):
+            feed(page, sockets[0], updates, min(SAMPLE_EVERY, args.updates - sent), args.rate)
+            frames.collect()
+            renders = len(frames.times["renders"])
+            print(f"  {sent + SAMPLE_EVERY} updates, {renders} renders", flush=True)
+        elapsed = time.perf_counter() - started
+        page.wait_for_timeout(500)
+        frames.collect()
+        end = page_metrics(page, cdp)
+        report(args, start, end, frames.times, elapsed, idle)
+        browser.close()
 
 
 def idle_load(page: Page, cdp: Any) -> dict[str, float]:
