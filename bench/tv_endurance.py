@@ -195,7 +195,7 @@ def run(args: argparse.Namespace) -> None:
             url = f"{base}/wallboards/bench/tv/?token={token}"
         page.route_web_socket("**/ws/wallboards/**", on_socket)
         page.goto(url)
-        page.wait_for_selector("body[data-seq]", state="attached")
+        page.wait_for_selector(".panel[data-seq]", state="attached")
         cdp = context.new_cdp_session(page)
         cdp.send("Performance.enable")
         feed(page, sockets[0], updates, WARMUP_UPDATES, args.rate)
