@@ -29,7 +29,7 @@ pytest: $(VENV)/.installed
 test: lint pytest
 
 # The socket messages' JSON Schema (docs/) and the page's field lists (static/wallboard/contract.js),
-# written from connectmetrics/socket_messages.py; a test fails when they are stale.
+# written from connectmetrics/wire/socket_messages.py; a test fails when they are stale.
 .PHONY: contract
 contract: $(VENV)/.installed
 	ENV_FILE= DEBUG=1 SECRET_KEY=contract-generation-only $(BIN)/python manage.py socket_contract

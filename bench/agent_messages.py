@@ -53,7 +53,7 @@ def floor_messages(
     from connectmetrics.agents.models import Agent
     from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID as INSTANCE
     from connectmetrics.simulator import simulated_client
-    from connectmetrics.socket_messages import encode
+    from connectmetrics.wire.socket_messages import encode
 
     now = [start.timestamp()]
     client = simulated_client(seed=7, agents=agents, clock=lambda: now[0])

@@ -596,7 +596,7 @@ def run(args: argparse.Namespace, log: Any = print) -> Run:
     return result
 
 
-# How the worker logs each poll's end (connectmetrics/polling.py), by a word for it.
+# How the worker logs each poll's end (connectmetrics/poller/polling.py), by a word for it.
 POLL_ENDS = (
     ("ok", "poll ok "),
     ("failed", "poll failed "),

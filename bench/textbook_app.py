@@ -18,7 +18,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from connectmetrics.readings import readings_store  # noqa: E402
+from connectmetrics.poller.readings import readings_store  # noqa: E402
 from dashboard.lifespan import lifespan_app  # noqa: E402
 from dashboard.models import Panel  # noqa: E402
 from dashboard.push import source_group  # noqa: E402

@@ -56,8 +56,8 @@ from bench.tv_endurance import (  # noqa: E402
     percentile,
     served,
 )
-from connectmetrics.message_builder import iso  # noqa: E402
-from connectmetrics.socket_messages import PanelSettings, WallboardMessage, encode  # noqa: E402
+from connectmetrics.wire.message_builder import iso  # noqa: E402
+from connectmetrics.wire.socket_messages import PanelSettings, WallboardMessage, encode  # noqa: E402
 from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 WARMUP_UPDATES = 20

@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.project_env import bench_project_env  # noqa: E402
 from connectmetrics.connectapi.catalogue import DEFAULT_METRICS  # noqa: E402
-from connectmetrics.message_builder import (  # noqa: E402
+from connectmetrics.sources.trends import apply_trend_points, trend_bucket  # noqa: E402
+from connectmetrics.wire.message_builder import (  # noqa: E402
     Body,
     ThresholdRule,
     cell_levels,
@@ -43,7 +44,7 @@ from connectmetrics.message_builder import (  # noqa: E402
     trend_points,
     update,
 )
-from connectmetrics.socket_messages import (  # noqa: E402
+from connectmetrics.wire.socket_messages import (  # noqa: E402
     PanelSettings,
     Resource,
     Row,
@@ -53,8 +54,7 @@ from connectmetrics.socket_messages import (  # noqa: E402
     WallboardMessage,
     encode,
 )
-from connectmetrics.sources.trends import apply_trend_points, trend_bucket  # noqa: E402
-from connectmetrics.thresholds import Band, Direction  # noqa: E402
+from connectmetrics.wire.thresholds import Band, Direction  # noqa: E402
 
 QUEUE_NAMES = (
     "Sales",
@@ -92,7 +92,7 @@ THRESHOLDS = [ThresholdRule(metric, band) for metric, band in BANDS.items()]
 @dataclass
 class SyntheticCentre:
     """A contact centre whose numbers change on every `tick`, its messages made by the
-    real message builder (connectmetrics/message_builder.py)."""
+    real message builder (connectmetrics/wire/message_builder.py)."""
 
     queues: int = 20
     metrics: tuple[str, ...] = DEFAULT_METRICS
@@ -283,8 +283,8 @@ def _poll_the_demo(
 
     from django.core.management import call_command
 
-    from connectmetrics.polling import Step, poll_source
-    from connectmetrics.readings import readings_store
+    from connectmetrics.poller.polling import Step, poll_source
+    from connectmetrics.poller.readings import readings_store
     from connectmetrics.simulator import activity
     from dashboard.models import Wallboard
 

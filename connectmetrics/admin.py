@@ -13,20 +13,20 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
-from connectmetrics.connection import check_connection
+from connectmetrics.client.connection import check_connection
+from connectmetrics.client.outcomes import UpstreamError
+from connectmetrics.client.telemetry import Tally
 from connectmetrics.discovery import discover
 from connectmetrics.forms import ConnectInstanceForm, QueueFilterForm
 from connectmetrics.models import ConnectInstance, Queue, QueueFilter, RoutingProfile, Threshold
-from connectmetrics.outcomes import UpstreamError
-from connectmetrics.poll_now import poll_now
-from connectmetrics.poller_status import (
+from connectmetrics.poller.poll_now import poll_now
+from connectmetrics.poller.poller_status import (
     UNKNOWN,
     PollerStatus,
     instance_status,
     read_last_hour,
     source_status,
 )
-from connectmetrics.telemetry import Tally
 
 # The last hour's telemetry, read once per changelist page rather than once per row.
 _last_hour: ContextVar[Tally | None] = ContextVar("admin_last_hour", default=None)

@@ -10,10 +10,10 @@ class ConnectMetricsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
-        from connectmetrics.access_memo import changed
         from connectmetrics.models import ApiToken, AwsAccessKey, ConnectInstance
+        from connectmetrics.models.access_memo import changed
 
-        # Whatever an access decision reads (connectmetrics.access_memo).
+        # Whatever an access decision reads (connectmetrics.models.access_memo).
         for model in (ConnectInstance, ApiToken, AwsAccessKey):
             post_save.connect(_saved, sender=model, dispatch_uid=f"access-{model.__name__}")
             post_delete.connect(changed, sender=model, dispatch_uid=f"access-del-{model.__name__}")
@@ -26,7 +26,7 @@ class ConnectMetricsConfig(AppConfig):
 
 
 def _saved(sender: Any, update_fields: Any = None, **_: Any) -> None:
-    from connectmetrics.access_memo import changed
+    from connectmetrics.models.access_memo import changed
 
     quiet = sender.objects.get_queryset().quiet
     if update_fields is None or not set(update_fields) <= quiet:

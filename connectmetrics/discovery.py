@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from connectmetrics.client import list_queues, list_routing_profiles
+from connectmetrics.client.client import list_queues, list_routing_profiles
 from connectmetrics.models import ConnectInstance, Queue, RoutingProfile
 
 

@@ -7,13 +7,13 @@ from django.core.exceptions import ValidationError
 
 from connectmetrics.connectapi import rules
 from connectmetrics.connectapi.catalogue import METRIC_NAMES
-from connectmetrics.filter_request import build_request
 from connectmetrics.models import (
     CHANNEL_CHOICES,
     METRIC_CHOICES,
     ConnectInstance,
     QueueFilter,
 )
+from connectmetrics.wire.filter_request import build_request
 
 # Which form field a rule's request field is shown on.
 _FIELD_FOR_RULE = {
@@ -57,7 +57,7 @@ class ConnectInstanceForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from connectmetrics.regions import connect_regions
+        from connectmetrics.connectapi.regions import connect_regions
 
         self.fields["region"].widget.choices = [(r, r) for r in connect_regions()]
         if self.instance.pk:

@@ -15,7 +15,7 @@ from django.utils.html import format_html
 
 from connectmetrics.connectapi.catalogue import METRIC_NAMES
 from connectmetrics.models import METRIC_CHOICES
-from connectmetrics.socket_messages import ScreenSettings, field_names
+from connectmetrics.wire.socket_messages import ScreenSettings, field_names
 from dashboard.models import DisplayToken, Panel, Wallboard
 
 

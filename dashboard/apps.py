@@ -7,8 +7,8 @@ class DashboardConfig(AppConfig):
 
     def ready(self) -> None:
         # Open screens follow what admins save: settings, revoked tokens.
-        from connectmetrics import screens
         from connectmetrics.alerts import screen_port
+        from connectmetrics.poller import screens
         from dashboard import push, signals  # noqa: F401
 
         # Polls and open alerts reach the screens through the channel layer.

@@ -11,6 +11,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 app = Celery("dashboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The poller's tasks sit in connectmetrics/poller/tasks.py, not in an app's tasks module.
+app.autodiscover_tasks(["connectmetrics.poller"])
 
 # Beat's only job: every second, enqueue the polls that are due. Each dispatch
 # expires with its second, so a worker that fell behind never replays old ticks.

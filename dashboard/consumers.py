@@ -22,9 +22,9 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from connectmetrics.alerts.on_screens import alerts_text
 from connectmetrics.models import QueueFilter
-from connectmetrics.readings import readings_store
-from connectmetrics.socket_messages import WallboardMessage, decode, position_of
+from connectmetrics.poller.readings import readings_store
 from connectmetrics.sources.key import SourceKey
+from connectmetrics.wire.socket_messages import WallboardMessage, decode, position_of
 from dashboard import fanout, push
 from dashboard.lib.guard import TOO_MANY_ATTEMPTS_CLOSE_CODE, scope_address
 from dashboard.models import Wallboard

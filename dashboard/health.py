@@ -37,10 +37,10 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
-from connectmetrics.message_builder import iso
+from connectmetrics.client.outcomes import DESCRIPTIONS, Outcome
 from connectmetrics.models import QueueFilter
-from connectmetrics.outcomes import DESCRIPTIONS, Outcome
-from connectmetrics.polling import NEEDS_ADMIN
+from connectmetrics.poller.polling import NEEDS_ADMIN
+from connectmetrics.wire.message_builder import iso
 
 log = logging.getLogger(__name__)
 

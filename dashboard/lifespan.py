@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
-from connectmetrics.embedded import EmbeddedPoller
+from connectmetrics.poller.embedded import EmbeddedPoller
 from dashboard.static_files import missing_static_files
 
 Scope = dict[str, Any]

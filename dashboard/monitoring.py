@@ -2,7 +2,7 @@
 
 Two kinds of figures:
 
-- The poller's, shared by every process (connectmetrics.telemetry): polls,
+- The poller's, shared by every process (connectmetrics.client.telemetry): polls,
   failed polls by outcome, upstream calls by operation and throttles, per
   Connect instance (and queue filter for polls), plus the age of each queue
   filter's last good poll. Every web process reports the same values, so sum
@@ -20,10 +20,10 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from connectmetrics import telemetry
+from connectmetrics.client import telemetry
+from connectmetrics.client.outcomes import Outcome
+from connectmetrics.client.telemetry import What
 from connectmetrics.models import ConnectInstance, QueueFilter
-from connectmetrics.outcomes import Outcome
-from connectmetrics.telemetry import What
 from dashboard import fanout_metrics
 from dashboard.prometheus import Family, Sample, histogram_samples
 

@@ -20,9 +20,10 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from connectmetrics.message_builder import iso
 from connectmetrics.models import QueueFilter
-from connectmetrics.socket_messages import (
+from connectmetrics.sources.key import SourceKey
+from connectmetrics.wire.message_builder import iso
+from connectmetrics.wire.socket_messages import (
     Heartbeat,
     PanelSettings,
     Revoked,
@@ -32,7 +33,6 @@ from connectmetrics.socket_messages import (
     encode,
     position_of,
 )
-from connectmetrics.sources.key import SourceKey
 from dashboard.lib import clock
 from dashboard.models import Panel, Wallboard
 from dashboard.screen_access import REVOKED
@@ -175,7 +175,7 @@ async def apublish_alerts(queue_filter_id: int, text: str) -> None:
 
 
 class ChannelLayerPublisher:
-    """The screen publisher the poller uses (connectmetrics/screens.py), and the alerts
+    """The screen publisher the poller uses (connectmetrics/poller/screens.py), and the alerts
     app's (connectmetrics/alerts/screen_port.py)."""
 
     def publish(self, source: SourceKey, text: str) -> None:

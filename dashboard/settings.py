@@ -208,8 +208,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Back to polling within a second or two of Redis returning (connectmetrics/tasks.py).
-CELERY_WORKER_CONSUMER = "connectmetrics.tasks:PromptReconnectConsumer"
+# Back to polling within a second or two of Redis returning (connectmetrics/poller/tasks.py).
+CELERY_WORKER_CONSUMER = "connectmetrics.poller.tasks:PromptReconnectConsumer"
 
 # --- Polling ------------------------------------------------------------------
 # Upstream quota per AWS account and Region (GetCurrentMetricData): 5/s, burst 8.

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from connectmetrics import client
 from connectmetrics.api import cache, store
+from connectmetrics.client import client
 from connectmetrics.simulator import CONTROL_URL_ENV
 from tests.modes import use_embedded, use_redis
 

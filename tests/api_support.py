@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from connectmetrics.api.cache import remember_poll
-from connectmetrics.client import FetchResult, MetricRow
+from connectmetrics.client.client import FetchResult, MetricRow
 from connectmetrics.connectapi import rules
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.discovery import discover

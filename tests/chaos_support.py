@@ -30,10 +30,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.typing import Origin
 
-from connectmetrics import socket_messages
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.simulator import call_log
-from connectmetrics.socket_messages import Snapshot, Update
+from connectmetrics.wire import socket_messages
+from connectmetrics.wire.socket_messages import Snapshot, Update
 from tests.conftest import free_port
 from tests.processes import Service, Stack, seed_demo
 from tests.socket_rule import apply_update

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from pytest_django.fixtures import Settings
 
-from connectmetrics import client
+from connectmetrics.client import client
 from connectmetrics.simulator import CONTROL_URL_ENV
 from tests.modes import use_embedded, use_redis
 

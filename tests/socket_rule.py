@@ -4,7 +4,7 @@ for tests of the server's messages."""
 
 import msgspec
 
-from connectmetrics.socket_messages import Row, Snapshot, Trends, Update
+from connectmetrics.wire.socket_messages import Row, Snapshot, Trends, Update
 
 TREND_WINDOW_MS = 60 * 60 * 1000
 

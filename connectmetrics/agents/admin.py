@@ -22,7 +22,7 @@ from connectmetrics.agents.models import (
     HierarchyGroup,
     Resource,
 )
-from connectmetrics.poller_status import source_status
+from connectmetrics.poller.poller_status import source_status
 
 # Each resource filter, and the form field that holds its IDs.
 RESOURCE_FIELDS = {

@@ -1,6 +1,6 @@
 """An agent source's cards, its `agent_snapshot` and its compact `agent_update`.
 
-One card per agent (connectmetrics/socket_messages.py `AgentCard`): name, the
+One card per agent (connectmetrics/wire/socket_messages.py `AgentCard`): name, the
 console's activity (activity.py) and when it started, the contact's channel and
 queue, hold, concurrency. An update carries only the cards that changed (and the
 keys of agents gone), so a floor of 1,000 agents costs a few cards a poll.
@@ -34,20 +34,20 @@ from typing import Any
 
 import msgspec
 
-from connectmetrics import source_messages
 from connectmetrics.agents.activity import CONTACT_ACTIVITIES, Activity, activity_of
 from connectmetrics.agents.models import Agent, AgentSource, AgentStatus, HierarchyGroup
-from connectmetrics.message_builder import WAITING_REASON, iso, published
 from connectmetrics.models import ConnectInstance, Queue, RoutingProfile
-from connectmetrics.socket_messages import (
+from connectmetrics.sources import keyed
+from connectmetrics.sources.stale import marked_stale
+from connectmetrics.wire import source_messages
+from connectmetrics.wire.message_builder import WAITING_REASON, iso, published
+from connectmetrics.wire.socket_messages import (
     ActivityThreshold,
     AgentCard,
     AgentSnapshot,
     AgentUpdate,
 )
-from connectmetrics.source_messages import SourceBody
-from connectmetrics.sources import keyed
-from connectmetrics.sources.stale import marked_stale
+from connectmetrics.wire.source_messages import SourceBody
 
 
 class AgentsBody(SourceBody):

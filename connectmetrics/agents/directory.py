@@ -5,7 +5,7 @@ ListAgentStatuses (name and type) and ListUserHierarchyGroups.
 GetCurrentUserData names nothing, and the name calls have quotas of their own
 (SearchUsers 2 requests/s): a poll never calls them. Celery beat runs
 `refresh_due` every minute (connectmetrics/agents/tasks.py), embedded mode on
-its loop (connectmetrics/embedded.py); each instance with an enabled agent source
+its loop (connectmetrics/poller/embedded.py); each instance with an enabled agent source
 is refreshed when its names are older than settings.AGENT_NAMES_REFRESH_SECONDS.
 """
 
@@ -19,9 +19,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from connectmetrics.agents.models import Agent, AgentStatus, Directory, HierarchyGroup
-from connectmetrics.client import client_for
+from connectmetrics.client.client import client_for
+from connectmetrics.client.outcomes import UpstreamError, classify
 from connectmetrics.models import ConnectInstance
-from connectmetrics.outcomes import UpstreamError, classify
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 GetCurrentUserData has no paginator: each batch of up to 100 resource IDs is
 asked page by page (MaxResults 100) until no NextToken comes back. The client
-(connectmetrics/client.py) paces every call by GetCurrentUserData's own quota
-(connectmetrics/quotas.py), so a whole centre's batches never exceed it. An agent
+(connectmetrics/client/client.py) paces every call by GetCurrentUserData's own quota
+(connectmetrics/client/quotas.py), so a whole centre's batches never exceed it. An agent
 in several batches (in two queues) is kept once.
 """
 
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectmetrics.agents import rules
-from connectmetrics.client import client_for
+from connectmetrics.client.client import client_for
+from connectmetrics.client.outcomes import classify
 from connectmetrics.models import ConnectInstance
-from connectmetrics.outcomes import classify
 
 
 @dataclass
@@ -24,7 +24,7 @@ class UserDataFetched:
 
 
 def fetch_user_data(instance: ConnectInstance, request: Mapping[str, Any]) -> UserDataFetched:
-    """Raises UpstreamError (connectmetrics/outcomes.py) on any failure."""
+    """Raises UpstreamError (connectmetrics/client/outcomes.py) on any failure."""
     client = client_for(instance)
     agents: dict[str, dict[str, Any]] = {}
     calls = 0

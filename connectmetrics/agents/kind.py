@@ -3,26 +3,26 @@
 Polled on the shared schedule (the instance's poll interval), within
 GetCurrentUserData's own quota; its messages are `agent_snapshot` and
 `agent_update` (cards.py), published to the screens of its panels through
-connectmetrics/screens.py.
+connectmetrics/poller/screens.py.
 """
 
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from connectmetrics import socket_messages
 from connectmetrics.agents import cards, rules
 from connectmetrics.agents.fetch import UserDataFetched, fetch_user_data
 from connectmetrics.agents.models import AgentSource
 from connectmetrics.api.records import keep_while_wanted
 from connectmetrics.api.wire import wire
+from connectmetrics.client.outcomes import refuse
+from connectmetrics.client.quotas import GET_CURRENT_USER_DATA
 from connectmetrics.models import ConnectInstance
-from connectmetrics.outcomes import refuse
-from connectmetrics.quotas import GET_CURRENT_USER_DATA
-from connectmetrics.readings import readings_store
+from connectmetrics.poller.readings import readings_store
 from connectmetrics.sources import kind
 from connectmetrics.sources.base import BuiltMessages, BuiltMessagesKind, PolledModelSource
 from connectmetrics.sources.trends import trend_bucket
+from connectmetrics.wire import socket_messages
 
 
 class AgentSourceSource(

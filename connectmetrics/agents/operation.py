@@ -11,8 +11,8 @@ from connectmetrics.agents.fetch import fetch_user_data
 from connectmetrics.agents.rules import BATCH
 from connectmetrics.api.records import Asked, without_paging
 from connectmetrics.api.wire import wire
+from connectmetrics.client.quotas import GET_CURRENT_USER_DATA
 from connectmetrics.models import ConnectInstance
-from connectmetrics.quotas import GET_CURRENT_USER_DATA
 from connectmetrics.simulator import userdata
 
 

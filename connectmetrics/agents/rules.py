@@ -11,7 +11,7 @@ request per batch of 100 (fetch.py), and each batch is checked.
 from collections.abc import Mapping
 from typing import Any
 
-from connectmetrics.outcomes import Violation
+from connectmetrics.client.outcomes import Violation
 from connectmetrics.simulator.errors import ApiError
 from connectmetrics.simulator.userdata import CONTACT_STATES, MAX_RESULTS, parse
 

@@ -10,9 +10,9 @@ class AlertsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from connectmetrics import poll_levels
         from connectmetrics.alerts import evaluator, on_screens
         from connectmetrics.alerts.models import AlertRule
+        from connectmetrics.poller import poll_levels
 
         poll_levels.levels_computed.connect(evaluator.on_levels_computed, dispatch_uid="alerts")
         # An admin enabling, disabling or deleting a rule changes what the screens list.

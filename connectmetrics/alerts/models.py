@@ -19,7 +19,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from connectmetrics.models import Threshold
-from connectmetrics.thresholds import Level
+from connectmetrics.wire.thresholds import Level
 from dashboard.lib.sealed import SealedTextField
 
 

@@ -18,8 +18,8 @@ from django.db import transaction
 
 from connectmetrics.alerts import screen_port
 from connectmetrics.alerts.models import Alert, AlertRule, AlertStatus
-from connectmetrics.message_builder import iso
-from connectmetrics.socket_messages import AlertsMessage, Level, OpenAlert, encode
+from connectmetrics.wire.message_builder import iso
+from connectmetrics.wire.socket_messages import AlertsMessage, Level, OpenAlert, encode
 from dashboard.lib import clock
 
 log = logging.getLogger(__name__)

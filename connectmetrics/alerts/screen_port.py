@@ -2,7 +2,7 @@
 
 The alerts app builds the list of a queue filter's open alerts (on_screens.py) and hands
 its text to whatever publisher the wallboards app plugged in at start-up
-(dashboard/apps.py), as connectmetrics/screens.py does for polls: the Connect side never
+(dashboard/apps.py), as connectmetrics/poller/screens.py does for polls: the Connect side never
 imports the app above it. Called from a poll's own thread or a request's, never on an
 event loop.
 """

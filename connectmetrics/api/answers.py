@@ -21,7 +21,7 @@ from connectmetrics.api import cache, pagination
 from connectmetrics.api.derive import derive
 from connectmetrics.api.envelope import ApiError, ErrorCode
 from connectmetrics.api.store import Snapshot
-from connectmetrics.client import MetricRow
+from connectmetrics.client.client import MetricRow
 from connectmetrics.connectapi import rules
 from connectmetrics.connectapi.catalogue import MAX_RESULTS
 from connectmetrics.models import ConnectInstance

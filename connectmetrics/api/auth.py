@@ -16,9 +16,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.module_loading import import_string
 
-from connectmetrics.access_memo import remembered
 from connectmetrics.api.envelope import ApiError, ErrorCode
 from connectmetrics.models import ApiToken, ConnectInstance
+from connectmetrics.models.access_memo import remembered
 from dashboard.lib.guard import API_DOOR, refusal_reason, request_address, token_guard
 from dashboard.lib.tokens import hash_token
 

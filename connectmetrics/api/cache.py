@@ -36,13 +36,13 @@ from django.utils import timezone
 from connectmetrics.api.derive import derivable, metric_names, sort_of
 from connectmetrics.api.envelope import ApiError, ErrorCode
 from connectmetrics.api.store import AnswerStore, Failure, Snapshot, answer_store
-from connectmetrics.client import FetchResult, client_for, fetch_current_metrics
+from connectmetrics.client.client import FetchResult, client_for, fetch_current_metrics
+from connectmetrics.client.governor import Governor, governor, pace_client, prepaid_call
+from connectmetrics.client.outcomes import DESCRIPTIONS, Outcome, UpstreamError
+from connectmetrics.client.quotas import GET_CURRENT_METRIC_DATA
 from connectmetrics.connectapi import rules
 from connectmetrics.connectapi.catalogue import METRICS, NEXT_TOKEN_TTL_SECONDS, Grouping
-from connectmetrics.governor import Governor, governor, pace_client, prepaid_call
 from connectmetrics.models import ConnectInstance, Queue
-from connectmetrics.outcomes import DESCRIPTIONS, Outcome, UpstreamError
-from connectmetrics.quotas import GET_CURRENT_METRIC_DATA
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +301,7 @@ def take_quota_turn(
     or not), so a caller waits for a turn that is near and is refused when the
     line is long. After a refusal, the quota is not asked again until that turn
     is due: a busy API caller never pushes the wallboards' polls further back.
-    Each operation has its own quota (connectmetrics/quotas.py): the caller spends
+    Each operation has its own quota (connectmetrics/client/quotas.py): the caller spends
     the turn it got in `prepaid_call(quota, instance.quota_key, operation)`.
     """
     refused = f"quota:{instance.quota_key}:{operation}"

@@ -19,7 +19,7 @@ Rows are then picked, cut down to the asked metrics and sorted as asked.
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from connectmetrics.client import MetricRow
+from connectmetrics.client.client import MetricRow
 from connectmetrics.connectapi.catalogue import Grouping, SortOrder
 
 Canonical = Mapping[str, Any]

@@ -11,11 +11,11 @@ from typing import Any
 
 from connectmetrics.api.records import Asked, without_paging
 from connectmetrics.api.wire import wire
-from connectmetrics.client import client_for
+from connectmetrics.client.client import client_for
+from connectmetrics.client.outcomes import classify
+from connectmetrics.client.quotas import GET_METRIC_DATA_V2
 from connectmetrics.connectapi import rules
 from connectmetrics.models import ConnectInstance
-from connectmetrics.outcomes import classify
-from connectmetrics.quotas import GET_METRIC_DATA_V2
 from connectmetrics.simulator import metric_data_request
 from connectmetrics.simulator.errors import ApiError
 

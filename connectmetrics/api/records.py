@@ -33,11 +33,11 @@ from django.utils.module_loading import import_string
 from connectmetrics.api import cache, pagination
 from connectmetrics.api.answers import walk_lost
 from connectmetrics.api.store import Snapshot, answer_store
-from connectmetrics.client import client_for
-from connectmetrics.governor import pace_client, prepaid_call
+from connectmetrics.client.client import client_for
+from connectmetrics.client.governor import pace_client, prepaid_call
+from connectmetrics.client.outcomes import UpstreamError
+from connectmetrics.client.quotas import GET_CURRENT_USER_DATA, GET_METRIC_DATA_V2
 from connectmetrics.models import ConnectInstance
-from connectmetrics.outcomes import UpstreamError
-from connectmetrics.quotas import GET_CURRENT_USER_DATA, GET_METRIC_DATA_V2
 from connectmetrics.sources.key import SourceKey
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class Operation(Protocol):
 
     @property
     def name(self) -> str:
-        """The Connect API, as connectmetrics/quotas.py names it."""
+        """The Connect API, as connectmetrics/client/quotas.py names it."""
         ...
 
     @property

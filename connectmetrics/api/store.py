@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 import redis
 
-from connectmetrics.client import MetricRow
+from connectmetrics.client.client import MetricRow
 from dashboard.lib.shared_state import SharedPart
 
 # Polled pointers older than this are dropped when the hash is next read: they

@@ -25,7 +25,6 @@ from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from connectmetrics.access_memo import remembered
 from connectmetrics.api import records
 from connectmetrics.api.answers import Page, answer_page, rendered
 from connectmetrics.api.auth import authenticate, authorise
@@ -42,13 +41,14 @@ from connectmetrics.api.openapi import document
 from connectmetrics.api.records import Operation
 from connectmetrics.api.records import answer_page as answer_records
 from connectmetrics.api.wire import with_iso_times
-from connectmetrics.client import MetricRow
+from connectmetrics.client.client import MetricRow
+from connectmetrics.client.quotas import GET_CURRENT_USER_DATA, GET_METRIC_DATA_V2
 from connectmetrics.connectapi import rules
 from connectmetrics.connectapi.catalogue import MAX_RESULTS, METRICS, SIMULATED_INSTANCE_ID
-from connectmetrics.message_builder import iso
 from connectmetrics.models import ConnectInstance
-from connectmetrics.quotas import GET_CURRENT_USER_DATA, GET_METRIC_DATA_V2
+from connectmetrics.models.access_memo import remembered
 from connectmetrics.simulator.errors import ApiError as RuleBroken
+from connectmetrics.wire.message_builder import iso
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ as ISO 8601 in UTC, as the metrics endpoint writes DataSnapshotTime.
 from datetime import UTC, datetime
 from typing import Any
 
-from connectmetrics.message_builder import iso
+from connectmetrics.wire.message_builder import iso
 
 # The timestamp members of the answers kept as records (botocore's Connect model):
 # UserData's Status and Contacts, GetMetricDataV2's MetricInterval.

@@ -11,7 +11,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.encoding import escape_uri_path
 
-from connectmetrics.access_memo import remembered
 from connectmetrics.api.envelope import ApiError
 from connectmetrics.api.views import find_instance, place_of
 from connectmetrics.awsapi.errors import (
@@ -25,6 +24,7 @@ from connectmetrics.awsapi.replay import seen_signatures
 from connectmetrics.awsapi.sigv4 import Signature, SignedRequest, verify
 from connectmetrics.connectapi import rules
 from connectmetrics.models import AwsAccessKey, ConnectInstance
+from connectmetrics.models.access_memo import remembered
 from dashboard.lib.sealed import Unreadable
 
 

@@ -23,11 +23,11 @@ from connectmetrics.awsapi.errors import (
     INVALID_PARAMETER,
     AwsError,
 )
-from connectmetrics.client import client_for
-from connectmetrics.governor import prepaid_call
+from connectmetrics.client.client import client_for
+from connectmetrics.client.governor import prepaid_call
+from connectmetrics.client.outcomes import UpstreamError
+from connectmetrics.client.quotas import LIST_QUEUES, LIST_ROUTING_PROFILES
 from connectmetrics.models import ConnectInstance
-from connectmetrics.outcomes import UpstreamError
-from connectmetrics.quotas import LIST_QUEUES, LIST_ROUTING_PROFILES
 from connectmetrics.simulator.errors import STATUS as MODELLED_STATUS
 
 if TYPE_CHECKING:

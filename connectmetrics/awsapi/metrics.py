@@ -16,7 +16,7 @@ from typing import Any
 
 from connectmetrics.api.answers import Page, answer_page, rendered
 from connectmetrics.awsapi.errors import INVALID_REQUEST, AwsError
-from connectmetrics.client import MetricRow
+from connectmetrics.client.client import MetricRow
 from connectmetrics.connectapi import rules
 from connectmetrics.connectapi.catalogue import METRICS
 from connectmetrics.models import ConnectInstance

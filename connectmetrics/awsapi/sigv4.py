@@ -41,7 +41,7 @@ from connectmetrics.awsapi.errors import (
     UNRECOGNIZED_CLIENT,
     AwsError,
 )
-from connectmetrics.regions import connect_regions
+from connectmetrics.connectapi.regions import connect_regions
 
 SERVICE = "connect"
 ALGORITHM = "AWS4-HMAC-SHA256"

@@ -31,7 +31,7 @@ from connectmetrics.awsapi.errors import (
 from connectmetrics.awsapi.lists import list_queues, list_routing_profiles
 from connectmetrics.awsapi.metrics import get_current_metric_data, json_body
 from connectmetrics.awsapi.records import answer as records_answer
-from connectmetrics.quotas import GET_CURRENT_USER_DATA, GET_METRIC_DATA_V2
+from connectmetrics.client.quotas import GET_CURRENT_USER_DATA, GET_METRIC_DATA_V2
 
 log = logging.getLogger(__name__)
 

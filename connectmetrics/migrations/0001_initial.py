@@ -2,7 +2,7 @@
 
 import connectmetrics.connectapi.catalogue
 import connectmetrics.models
-import connectmetrics.thresholds
+import connectmetrics.wire.thresholds
 import django.core.validators
 import django.db.models.deletion
 from django.db import migrations, models
@@ -99,7 +99,7 @@ class Migration(migrations.Migration):
                 ('metric', models.CharField(choices=[('AGENTS_ONLINE', 'Online (AGENTS_ONLINE)'), ('AGENTS_AVAILABLE', 'Available (AGENTS_AVAILABLE)'), ('AGENTS_ON_CALL', 'On contact (AGENTS_ON_CALL)'), ('AGENTS_ON_CONTACT', 'On contact (AGENTS_ON_CONTACT)'), ('AGENTS_NON_PRODUCTIVE', 'NPT (AGENTS_NON_PRODUCTIVE)'), ('AGENTS_AFTER_CONTACT_WORK', 'ACW (AGENTS_AFTER_CONTACT_WORK)'), ('AGENTS_ERROR', 'Error (AGENTS_ERROR)'), ('AGENTS_STAFFED', 'Staffed (AGENTS_STAFFED)'), ('CONTACTS_IN_QUEUE', 'In queue (CONTACTS_IN_QUEUE)'), ('CONTACTS_SCHEDULED', 'Scheduled (CONTACTS_SCHEDULED)'), ('OLDEST_CONTACT_AGE', 'Oldest (OLDEST_CONTACT_AGE)'), ('SLOTS_ACTIVE', 'Active (SLOTS_ACTIVE)'), ('SLOTS_AVAILABLE', 'Availability (SLOTS_AVAILABLE)'), ('ESTIMATED_WAIT_TIME', 'Estimated wait time (ESTIMATED_WAIT_TIME)')], max_length=40)),
                 ('warning', models.FloatField()),
                 ('critical', models.FloatField()),
-                ('direction', models.CharField(choices=[('higher_is_worse', 'Higher is worse'), ('lower_is_worse', 'Lower is worse')], default=connectmetrics.thresholds.Direction['HIGHER_IS_WORSE'], max_length=20)),
+                ('direction', models.CharField(choices=[('higher_is_worse', 'Higher is worse'), ('lower_is_worse', 'Lower is worse')], default=connectmetrics.wire.thresholds.Direction['HIGHER_IS_WORSE'], max_length=20)),
                 ('queue', models.ForeignKey(blank=True, help_text='Only this queue; leave empty for every row.', null=True, on_delete=django.db.models.deletion.CASCADE, to='connectmetrics.queue')),
                 ('queue_filter', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='thresholds', to='connectmetrics.queuefilter')),
             ],

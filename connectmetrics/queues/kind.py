@@ -1,10 +1,10 @@
 """The queue filter as a kind of source: what the poller asks of it, answered here.
 
 A queue filter is a ConnectInstance's queues or routing profiles, channels,
-groupings and metrics (connectmetrics/models.py `QueueFilter`); GetCurrentMetricData
+groupings and metrics (connectmetrics/models/__init__.py `QueueFilter`); GetCurrentMetricData
 answers it. Its messages are the `snapshot` and `update` of
-connectmetrics/socket_messages.py, built by connectmetrics/message_builder.py, and
-they reach the screens of its wallboards through connectmetrics/screens.py.
+connectmetrics/wire/socket_messages.py, built by connectmetrics/wire/message_builder.py, and
+they reach the screens of its wallboards through connectmetrics/poller/screens.py.
 """
 
 from collections.abc import Mapping
@@ -13,11 +13,18 @@ from typing import Any, cast
 
 import msgspec
 
-from connectmetrics import poll_levels, socket_messages
 from connectmetrics.api.cache import remember_poll
-from connectmetrics.client import FetchResult, fetch_current_metrics
+from connectmetrics.client.client import FetchResult, fetch_current_metrics
+from connectmetrics.client.outcomes import Outcome, UpstreamError
+from connectmetrics.client.quotas import GET_CURRENT_METRIC_DATA
 from connectmetrics.connectapi import rules
-from connectmetrics.message_builder import (
+from connectmetrics.models import ConnectInstance, Queue, QueueFilter, RoutingProfile
+from connectmetrics.poller import poll_levels
+from connectmetrics.sources import kind
+from connectmetrics.sources.base import PolledModelKind, PolledModelSource
+from connectmetrics.sources.trends import trend_bucket
+from connectmetrics.wire import socket_messages
+from connectmetrics.wire.message_builder import (
     Body,
     Named,
     Names,
@@ -30,12 +37,6 @@ from connectmetrics.message_builder import (
     update,
     waiting_snapshot,
 )
-from connectmetrics.models import ConnectInstance, Queue, QueueFilter, RoutingProfile
-from connectmetrics.outcomes import Outcome, UpstreamError
-from connectmetrics.quotas import GET_CURRENT_METRIC_DATA
-from connectmetrics.sources import kind
-from connectmetrics.sources.base import PolledModelKind, PolledModelSource
-from connectmetrics.sources.trends import trend_bucket
 
 
 def _names(instance: ConnectInstance) -> Names:
@@ -107,7 +108,7 @@ class QueueFilterSource(PolledModelSource[Body], body=Body):
             fetched_at=fetched_at,
             poll_interval=self.instance.poll_interval,
         )
-        # Alerts watch the same levels the screens show (connectmetrics/poll_levels.py).
+        # Alerts watch the same levels the screens show (connectmetrics/poller/poll_levels.py).
         poll_levels.report(self.key.id, msgspec.to_builtins(rows), fetched_at)
         bucket = trend_bucket(result.data_snapshot_time or fetched_at)
         return kind.Reading(body, bucket, trend_points(rows, bucket))

@@ -5,7 +5,7 @@ messages. Who the source is, how a poll's outcome is noted on its row and how it
 is kept as text in the readings store are the same for every kind: `PolledModelSource`
 does them once. `PolledModelKind` finds a kind's sources (the enabled ones to poll, one
 to load). What a failed poll shows is the same for every kind's body too: stale.py.
-Publishing is the poller's, for every kind (connectmetrics/polling.py `to_screens`).
+Publishing is the poller's, for every kind (connectmetrics/poller/polling.py `to_screens`).
 
 A kind whose messages name their source by SourceKey (the agent source, the today
 source) has them built by a module of its own (`MessageBuilder`: agents/cards.py,
@@ -82,7 +82,7 @@ class PolledModelKind(Generic[SourceT]):
 
 class MessageBuilder(Protocol):
     """The module that builds a kind's messages from its body, each naming its source by
-    its SourceKey (text), each through connectmetrics/message_builder.py `published`."""
+    its SourceKey (text), each through connectmetrics/wire/message_builder.py `published`."""
 
     def snapshot(
         self, source: str, *, seq: int, body: Any, published_at: datetime, build: str

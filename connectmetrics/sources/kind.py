@@ -1,6 +1,6 @@
 """What a kind of source supplies to the poller.
 
-The poller (connectmetrics/polling.py) runs every poll the same way: it loads the
+The poller (connectmetrics/poller/polling.py) runs every poll the same way: it loads the
 source through its kind, takes its lock, respects its backoff, waits for a turn of
 its kind's API quota, then asks the source to check its request, fetch, build its
 reading and its messages, and stores and publishes them. Everything a kind knows
@@ -70,7 +70,7 @@ class Reading:
     """A good poll, built by its source: the message body and its trend points."""
 
     body: Body
-    # The trend bucket (epoch ms, connectmetrics/message_builder.py `trend_bucket`) of
+    # The trend bucket (epoch ms, connectmetrics/wire/message_builder.py `trend_bucket`) of
     # when the numbers are from, and each row's points in it.
     bucket: int
     trend_points: TrendPoints = field(default_factory=dict)
@@ -154,7 +154,7 @@ class SourceKind(Protocol):
 
     @property
     def api(self) -> str:
-        """The Connect API its polls call: their quota (connectmetrics/quotas.py)."""
+        """The Connect API its polls call: their quota (connectmetrics/client/quotas.py)."""
         ...
 
     def pollable(self) -> list[tuple[int, int]]:

@@ -23,7 +23,7 @@ KINDS: tuple[str, ...] = (
 # Work a kind does besides its polls, on its own slower schedule: (dotted path of a
 # function taking no arguments, seconds between runs). Celery beat runs each as the
 # task connectmetrics.run_chore (dashboard/celery.py), embedded mode on its loop
-# (connectmetrics/embedded.py).
+# (connectmetrics/poller/embedded.py).
 CHORES: tuple[tuple[str, float], ...] = (
     # The agent grid's names, never read per poll.
     ("connectmetrics.agents.directory.refresh_due", 60.0),

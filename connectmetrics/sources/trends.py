@@ -3,7 +3,7 @@
 Each row of a source may keep a trend per metric: points in 30-second buckets
 (epoch milliseconds), the last 60 minutes. A poll adds at most one point per
 row and metric; a point in the bucket of the series' last point replaces it.
-The readings store keeps the history (connectmetrics/readings.py); a snapshot
+The readings store keeps the history (connectmetrics/poller/readings.py); a snapshot
 carries it whole and an update names only the bucket of its new points.
 """
 

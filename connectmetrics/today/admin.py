@@ -13,7 +13,7 @@ from django.http import HttpRequest
 
 from connectmetrics.admin import LIST_STATUS_FIELDS, STATUS_FIELDS, PollerStatusAdmin
 from connectmetrics.models import ConnectInstance, Queue, RoutingProfile
-from connectmetrics.poller_status import source_status
+from connectmetrics.poller.poller_status import source_status
 from connectmetrics.today import rules
 from connectmetrics.today.models import TodayQueue, TodaySource, channel_choices
 from dashboard.lib import clock

@@ -5,8 +5,8 @@ without a grouping: its total, each contact once). Each
 request's results are kept as Connect answered them too, for the endpoints (kind.py
 `learn`, cover.py).
 
-The client (connectmetrics/client.py) paces every call by GetMetricDataV2's quota
-(connectmetrics/quotas.py). A row no contact reached today has no results: its
+The client (connectmetrics/client/client.py) paces every call by GetMetricDataV2's quota
+(connectmetrics/client/quotas.py). A row no contact reached today has no results: its
 counts are zero and its figures None. A null value (no data, or nothing to divide
 by) counts as nothing.
 """
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from connectmetrics.client import client_for
+from connectmetrics.client.client import client_for
+from connectmetrics.client.outcomes import classify
 from connectmetrics.models import ConnectInstance
-from connectmetrics.outcomes import classify
 from connectmetrics.today import rules
 from connectmetrics.today.totals import Counts
 
@@ -129,7 +129,7 @@ def _results(client: Any, body: dict[str, Any]) -> tuple[list[dict[str, Any]], i
 
 
 def fetch_today(instance: ConnectInstance, plan: rules.Plan, now: datetime) -> TodayFetched:
-    """Raises UpstreamError (connectmetrics/outcomes.py) on any failure."""
+    """Raises UpstreamError (connectmetrics/client/outcomes.py) on any failure."""
     start, end = rules.day_window(plan.time_zone, now)
     days = {r.resource_id: RowDay(r.resource_id, r.threshold) for r in plan.rows}
     fetched = TodayFetched(list(days.values()), 0, start, end)

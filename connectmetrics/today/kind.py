@@ -11,17 +11,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from connectmetrics import socket_messages
 from connectmetrics.api.records import keep_while_wanted
+from connectmetrics.client.outcomes import refuse
+from connectmetrics.client.quotas import GET_METRIC_DATA_V2
 from connectmetrics.models import ConnectInstance
-from connectmetrics.outcomes import refuse
-from connectmetrics.quotas import GET_METRIC_DATA_V2
 from connectmetrics.sources import kind
 from connectmetrics.sources.base import BuiltMessages, BuiltMessagesKind, PolledModelSource
 from connectmetrics.sources.trends import trend_bucket
 from connectmetrics.today import cover, panel, rules
 from connectmetrics.today.fetch import TodayFetched, fetch_today
 from connectmetrics.today.models import TodaySource, least_poll_interval
+from connectmetrics.wire import socket_messages
 from dashboard.lib import clock
 
 

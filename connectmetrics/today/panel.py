@@ -13,9 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from connectmetrics import source_messages
-from connectmetrics.message_builder import WAITING_REASON, iso, published
-from connectmetrics.socket_messages import (
+from connectmetrics.sources import keyed
+from connectmetrics.sources.stale import marked_stale
+from connectmetrics.today import totals
+from connectmetrics.today.fetch import RowDay, TodayFetched
+from connectmetrics.wire import source_messages
+from connectmetrics.wire.message_builder import WAITING_REASON, iso, published
+from connectmetrics.wire.socket_messages import (
     TodayFigures,
     TodayRow,
     TodaySnapshot,
@@ -23,11 +27,7 @@ from connectmetrics.socket_messages import (
     TodayUpdate,
     TrendPoint,
 )
-from connectmetrics.source_messages import SourceBody
-from connectmetrics.sources import keyed
-from connectmetrics.sources.stale import marked_stale
-from connectmetrics.today import totals
-from connectmetrics.today.fetch import RowDay, TodayFetched
+from connectmetrics.wire.source_messages import SourceBody
 
 
 class TodayBody(SourceBody):

@@ -39,7 +39,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectmetrics.outcomes import Violation
+from connectmetrics.client.outcomes import Violation
 from connectmetrics.simulator.errors import ApiError
 from connectmetrics.simulator.metric_data_request import (
     MAX_FILTER_VALUES,

@@ -1,5 +1,5 @@
 // The wallboard socket's message fields, generated from
-// connectmetrics/socket_messages.py by `python manage.py socket_contract`;
+// connectmetrics/wire/socket_messages.py by `python manage.py socket_contract`;
 // do not edit (a test fails when it is stale).
 export const FIELDS = Object.freeze({
   wallboard: Object.freeze(["type", "slug", "title", "panels", "theme", "ticker", "sound_on_critical", "rotation", "rotation_seconds", "build", "published_at", "clock_speed"]),

@@ -11,7 +11,7 @@
 // checked against the real server, and so a render can compare the previous
 // state with the next one by identity: rows an update leaves alone keep theirs.
 //
-// The fields come from the wire contract (connectmetrics/socket_messages.py,
+// The fields come from the wire contract (connectmetrics/wire/socket_messages.py,
 // generated into contract.js), never from a list kept here.
 
 import { FIELDS } from "./contract.js";

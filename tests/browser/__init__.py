@@ -26,9 +26,9 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from connectmetrics import socket_messages
 from connectmetrics.connectapi.catalogue import format_duration
-from connectmetrics.socket_messages import Snapshot, Update
+from connectmetrics.wire import socket_messages
+from connectmetrics.wire.socket_messages import Snapshot, Update
 from tests.conftest import free_port, wait_for_port
 from tests.processes import Service, Stack, seed_demo
 from tests.socket_rule import apply_update

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, WebSocketRoute
 
 from connectmetrics.connectapi.catalogue import DEFAULT_METRICS
-from connectmetrics.message_builder import iso
-from connectmetrics.socket_messages import PanelSettings, WallboardMessage, encode
+from connectmetrics.wire.message_builder import iso
+from connectmetrics.wire.socket_messages import PanelSettings, WallboardMessage, encode
 from tests.browser import (
     DemoSite,
     browser,  # noqa: F401

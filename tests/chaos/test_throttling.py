@@ -12,7 +12,7 @@ is busy all along.
 What users must see: no process falls over; the account never gets more than its quota,
 retries included (its own token bucket, replayed on the calls as they arrived at the
 simulator, never refuses one); after a failed poll the filter rests as
-connectmetrics/backoff.py says; the screens keep the last good numbers, marked stale with
+connectmetrics/poller/backoff.py says; the screens keep the last good numbers, marked stale with
 the reason, and every "ok" is fresh; after the storm they are fresh again within the
 interval plus whatever rest the last failures left.
 """
@@ -27,9 +27,9 @@ from typing import Any
 
 import pytest
 
-from connectmetrics.backoff import rest_seconds
+from connectmetrics.client.outcomes import Outcome
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
-from connectmetrics.outcomes import Outcome
+from connectmetrics.poller.backoff import rest_seconds
 from connectmetrics.simulator import set_faults
 from tests.chaos_support import (
     Received,

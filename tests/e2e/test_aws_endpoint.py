@@ -27,9 +27,9 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from connectmetrics.client.governor import RedisGovernor
+from connectmetrics.client.quotas import GET_CURRENT_METRIC_DATA
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
-from connectmetrics.governor import RedisGovernor
-from connectmetrics.quotas import GET_CURRENT_METRIC_DATA
 from connectmetrics.simulator import Faults, SimulatedCentre
 from tests.api_support import metrics
 from tests.conftest import RedisServer

@@ -158,7 +158,7 @@ import json, time
 import boto3
 from django.utils import timezone
 from connectmetrics.models import ConnectInstance
-from connectmetrics.polling import Step, poll_source
+from connectmetrics.poller.polling import Step, poll_source
 from connectmetrics.simulator import CONTROL_URL_ENV, call_counts
 from connectmetrics.today import rules
 from connectmetrics.today.models import TodayQueue, TodaySource

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from connectmetrics import socket_messages
-from connectmetrics.socket_messages import Update
+from connectmetrics.wire import socket_messages
+from connectmetrics.wire.socket_messages import Update
 from tests.conftest import RedisServer
 from tests.processes import Service, Stack, seed_demo
 from tests.simulated_centre import upstream_calls

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectmetrics.schedule import slot_of
+from connectmetrics.poller.schedule import slot_of
 from tests.chaos_support import (
     Received,
     Screen,

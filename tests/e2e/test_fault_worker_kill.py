@@ -2,7 +2,7 @@
 
 Real processes: two workers, beat and the web server on a private Redis; the simulated
 centre answers every call 2 s late, so a poll is caught in flight. SIGKILL runs no cleanup,
-so the killed poll's lock is only freed by its expiry (connectmetrics/polling.lock_ttl:
+so the killed poll's lock is only freed by its expiry (connectmetrics/poller/polling.lock_ttl:
 interval - 0.75 s). What the supervisors must see: the next interval is polled by the other
 worker and the screens carry on; what the account must see: never two calls for the filter
 in one interval.
@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
-from connectmetrics.schedule import slot_of
+from connectmetrics.poller.schedule import slot_of
 from connectmetrics.simulator import call_log, set_faults
 from tests.chaos_support import (
     GET_METRICS,

@@ -61,7 +61,7 @@ METRICS_BODY = {
 SETUP = f"""
 import json
 from django.contrib.auth.models import User
-from connectmetrics import client
+from connectmetrics.client import client
 from connectmetrics.discovery import discover
 from connectmetrics.models import ConnectInstance, QueueFilter, RoutingProfile
 from connectmetrics.simulator import SimulatedCentre

@@ -10,7 +10,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectmetrics import client as client_module
+from connectmetrics.client import client as client_module
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.discovery import discover
 from connectmetrics.models import AccessMode, ConnectInstance, Queue, QueueFilter, RoutingProfile

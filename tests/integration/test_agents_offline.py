@@ -8,9 +8,9 @@ import pytest
 
 from connectmetrics.agents.models import Agent, AgentSource, Resource
 from connectmetrics.models import ConnectInstance
-from connectmetrics.polling import Step, poll_source
-from connectmetrics.readings import readings_store
-from connectmetrics.socket_messages import AgentCard, AgentSnapshot, AgentUpdate, decode
+from connectmetrics.poller.polling import Step, poll_source
+from connectmetrics.poller.readings import readings_store
+from connectmetrics.wire.socket_messages import AgentCard, AgentSnapshot, AgentUpdate, decode
 from tests.agents_support import agent_centre, whole_floor
 
 pytest_plugins = ["tests.polling_support"]

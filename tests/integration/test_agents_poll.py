@@ -12,17 +12,17 @@ from pytest_django.fixtures import Settings
 from connectmetrics.agents import cards, directory, rules
 from connectmetrics.agents.fetch import fetch_user_data
 from connectmetrics.agents.models import Agent, AgentSource, Directory, Resource
-from connectmetrics.backoff import backoff_state
+from connectmetrics.client.governor import governed_burst
+from connectmetrics.client.quotas import GET_CURRENT_USER_DATA, QUOTAS, SEARCH_USERS
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
-from connectmetrics.governor import governed_burst
 from connectmetrics.models import ConnectInstance
-from connectmetrics.polling import Step, poll_source
-from connectmetrics.quotas import GET_CURRENT_USER_DATA, QUOTAS, SEARCH_USERS
-from connectmetrics.readings import readings_store
-from connectmetrics.schedule import claim_due_polls, slot_claims
+from connectmetrics.poller.backoff import backoff_state
+from connectmetrics.poller.polling import Step, poll_source
+from connectmetrics.poller.readings import readings_store
+from connectmetrics.poller.schedule import claim_due_polls, slot_claims
 from connectmetrics.simulator import call_counts, set_faults
-from connectmetrics.socket_messages import AgentSnapshot, AgentUpdate, decode
 from connectmetrics.sources.registry import CHORES, run_chore
+from connectmetrics.wire.socket_messages import AgentSnapshot, AgentUpdate, decode
 from tests.agents_support import agent_centre, at_the_busy_hour, whole_floor
 
 pytest_plugins = ["tests.polling_support"]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from playwright.sync_api import Page
 
 from connectmetrics.agents import cards
-from connectmetrics.socket_messages import AgentCard, AgentSnapshot, encode
+from connectmetrics.wire.socket_messages import AgentCard, AgentSnapshot, encode
 from tests.browser import browser, modules, playwright_session  # noqa: F401
 
 T0 = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)

@@ -25,7 +25,7 @@ from connectmetrics.alerts.models import (
     EventKind,
 )
 from connectmetrics.models import Threshold
-from connectmetrics.polling import Step, poll_source
+from connectmetrics.poller.polling import Step, poll_source
 from tests.alerts_support import Mails, Receiver, centre, feed, rule_on
 from tests.simulated_centre import demo_filter, simulated_instance
 

@@ -199,7 +199,7 @@ def test_a_restart_carries_on_from_the_database() -> None:
 
 
 def test_a_failed_rule_never_breaks_the_poll(monkeypatch: pytest.MonkeyPatch) -> None:
-    from connectmetrics import poll_levels
+    from connectmetrics.poller import poll_levels
 
     def broken(**kwargs: object) -> int:
         raise RuntimeError("database gone")

@@ -8,14 +8,14 @@ import redis
 from django.test import Client
 from django.utils import timezone
 
-from connectmetrics import governor as governor_module
 from connectmetrics.api import cache, store
 from connectmetrics.api.auth import issue_token
-from connectmetrics.client import fetch_current_metrics
+from connectmetrics.client import governor as governor_module
+from connectmetrics.client.client import fetch_current_metrics
+from connectmetrics.client.quotas import GET_CURRENT_METRIC_DATA
 from connectmetrics.connectapi import rules
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.models import ApiToken, ConnectInstance
-from connectmetrics.quotas import GET_CURRENT_METRIC_DATA
 from connectmetrics.simulator import set_faults
 from tests.api_support import (
     error_of,

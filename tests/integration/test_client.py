@@ -7,10 +7,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from connectmetrics import client as client_module
-from connectmetrics.client import fetch_current_metrics
+from connectmetrics.client import client as client_module
+from connectmetrics.client.client import fetch_current_metrics
+from connectmetrics.client.outcomes import Outcome, UpstreamError
 from connectmetrics.models import AccessMode, ConnectInstance
-from connectmetrics.outcomes import Outcome, UpstreamError
 
 INSTANCE_ID = "11111111-2222-4333-8444-555555555555"
 Q1, Q2, Q3 = "q-sales", "q-billing", "q-idle"

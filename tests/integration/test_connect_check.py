@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from pytest_django.fixtures import Settings
 
-from connectmetrics import client as client_module
+from connectmetrics.client import client as client_module
+from connectmetrics.client.iam import ACTIONS
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
-from connectmetrics.iam import ACTIONS
 from connectmetrics.models import AccessMode, ConnectInstance
 from connectmetrics.simulator import set_faults
 from tests.conftest import RedisServer

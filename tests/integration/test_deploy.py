@@ -132,7 +132,7 @@ def test_logs_go_to_stdout_one_line_per_event() -> None:
     code = (
         "import django, logging; django.setup()\n"
         "try:\n    1 / 0\nexcept ZeroDivisionError:\n"
-        "    logging.getLogger('connectmetrics.polling').exception('poll crashed\\nbadly')\n"
+        "    logging.getLogger('connectmetrics.poller.polling').exception('poll crashed\\nbadly')\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],

@@ -10,9 +10,9 @@ import pytest
 from pytest_django.fixtures import Settings
 from websockets.asyncio.client import connect
 
-from connectmetrics import screens
-from connectmetrics.embedded import EmbeddedPoller
-from connectmetrics.readings import readings_store
+from connectmetrics.poller import screens
+from connectmetrics.poller.embedded import EmbeddedPoller
+from connectmetrics.poller.readings import readings_store
 from dashboard.lifespan import lifespan_app
 from tests.processes import Stack, seed_demo
 from tests.simulated_centre import demo_filter, simulated_instance

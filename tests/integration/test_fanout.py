@@ -20,7 +20,7 @@ from websockets.typing import Origin
 
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.models import AccessMode, ConnectInstance, QueueFilter
-from connectmetrics.readings import RedisReadingsStore
+from connectmetrics.poller.readings import RedisReadingsStore
 from dashboard import fanout
 from dashboard.asgi import application
 from dashboard.consumers import KINDS

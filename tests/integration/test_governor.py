@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from connectmetrics import governor as governor_module
-from connectmetrics.governor import Governor, LocalGovernor, RedisGovernor, governed_burst
-from connectmetrics.quotas import (
+from connectmetrics.client import governor as governor_module
+from connectmetrics.client.governor import Governor, LocalGovernor, RedisGovernor, governed_burst
+from connectmetrics.client.quotas import (
     GET_CURRENT_METRIC_DATA,
     GET_CURRENT_USER_DATA,
     GET_METRIC_DATA_V2,

@@ -14,7 +14,7 @@ from pytest_django.fixtures import Settings
 
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.models import QueueFilter
-from connectmetrics.polling import Step, poll_source
+from connectmetrics.poller.polling import Step, poll_source
 from connectmetrics.simulator import set_faults
 from tests.conftest import free_port
 from tests.simulated_centre import demo_filter, simulated_instance

@@ -15,10 +15,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from pytest_django.fixtures import Settings
 
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
-from connectmetrics.message_builder import iso
 from connectmetrics.models import QueueFilter
-from connectmetrics.polling import poll_source
+from connectmetrics.poller.polling import poll_source
 from connectmetrics.simulator import set_faults
+from connectmetrics.wire.message_builder import iso
 from dashboard import fanout, fanout_metrics
 from dashboard.asgi import application
 from dashboard.models import DisplayToken, Wallboard

@@ -13,10 +13,10 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 
-from connectmetrics import socket_messages
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.models import AccessMode, ConnectInstance, QueueFilter
-from connectmetrics.socket_messages import WallboardMessage
+from connectmetrics.wire import socket_messages
+from connectmetrics.wire.socket_messages import WallboardMessage
 from dashboard import push
 from dashboard.models import Panel, Wallboard
 from tests.panels_support import panel_forms

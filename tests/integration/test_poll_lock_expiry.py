@@ -5,7 +5,7 @@ import time
 
 import redis
 
-from connectmetrics.locks import RedisPollLock, kept_alive
+from connectmetrics.poller.locks import RedisPollLock, kept_alive
 
 
 def test_a_slow_poll_keeps_its_lock_and_a_dead_one_frees_it_within_its_ttl(

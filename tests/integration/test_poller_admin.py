@@ -10,12 +10,13 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import Settings
 
-from connectmetrics import tasks, telemetry
-from connectmetrics.backoff import backoff_state
+from connectmetrics.client import telemetry
+from connectmetrics.client.outcomes import Outcome
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.models import ConnectInstance, QueueFilter
-from connectmetrics.outcomes import Outcome
-from connectmetrics.polling import Step, poll_source
+from connectmetrics.poller import tasks
+from connectmetrics.poller.backoff import backoff_state
+from connectmetrics.poller.polling import Step, poll_source
 from connectmetrics.simulator import set_faults
 from tests.simulated_centre import demo_filter, simulated_instance
 

@@ -10,17 +10,18 @@ from msgspec import UNSET
 from pytest_django.fixtures import Settings
 
 import connectmetrics.simulator
-from connectmetrics import polling, socket_messages
-from connectmetrics.backoff import backoff_state
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
-from connectmetrics.locks import poll_lock
 from connectmetrics.models import ConnectInstance, QueueFilter
-from connectmetrics.polling import PollResult, Step, poll_source
-from connectmetrics.readings import readings_store
-from connectmetrics.schedule import slot_of
+from connectmetrics.poller import polling
+from connectmetrics.poller.backoff import backoff_state
+from connectmetrics.poller.locks import poll_lock
+from connectmetrics.poller.polling import PollResult, Step, poll_source
+from connectmetrics.poller.readings import readings_store
+from connectmetrics.poller.schedule import slot_of
 from connectmetrics.simulator import set_faults
-from connectmetrics.socket_messages import Snapshot, Update
 from connectmetrics.sources.key import SourceKey
+from connectmetrics.wire import socket_messages
+from connectmetrics.wire.socket_messages import Snapshot, Update
 from tests.simulated_centre import demo_filter, simulated_instance, upstream_calls
 from tests.socket_rule import apply_update
 

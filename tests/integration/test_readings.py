@@ -8,10 +8,10 @@ import msgspec
 import pytest
 import redis
 
-from connectmetrics.message_builder import WAITING_REASON, failed_body
-from connectmetrics.readings import LocalReadingsStore, ReadingsStore, RedisReadingsStore
+from connectmetrics.poller.readings import LocalReadingsStore, ReadingsStore, RedisReadingsStore
 from connectmetrics.sources.key import SourceKey
 from connectmetrics.sources.trends import TREND_BUCKET_MS
+from connectmetrics.wire.message_builder import WAITING_REASON, failed_body
 from dashboard.lib.shared_state import RedisConnections
 
 StoreFactory = Callable[[], ReadingsStore]

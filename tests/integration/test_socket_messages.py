@@ -1,4 +1,4 @@
-"""The wire contract (connectmetrics/socket_messages.py): every message the server sends
+"""The wire contract (connectmetrics/wire/socket_messages.py): every message the server sends
 fits it, the files generated from it are current, and the page reads no field it lacks."""
 
 import re
@@ -8,9 +8,9 @@ import msgspec
 import pytest
 
 from bench.wallboard_messages import demo_messages
-from connectmetrics import socket_contract, socket_messages
 from connectmetrics.models import AccessMode, ConnectInstance, QueueFilter
-from connectmetrics.socket_messages import Snapshot, Update, WallboardMessage
+from connectmetrics.wire import socket_contract, socket_messages
+from connectmetrics.wire.socket_messages import Snapshot, Update, WallboardMessage
 from dashboard import push
 from dashboard.admin import PanelForm, PanelInline, WallboardAdmin, WallboardForm
 from dashboard.models import Wallboard

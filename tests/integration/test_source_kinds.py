@@ -19,25 +19,26 @@ import msgspec
 import pytest
 from pytest_django.fixtures import Settings
 
-from connectmetrics import screens, tasks, telemetry
-from connectmetrics.backoff import backoff_state
-from connectmetrics.client import client_for
-from connectmetrics.embedded import EmbeddedPoller
-from connectmetrics.governor import governed_burst, governor
-from connectmetrics.locks import poll_lock
-from connectmetrics.message_builder import iso
+from connectmetrics.client import telemetry
+from connectmetrics.client.client import client_for
+from connectmetrics.client.governor import governed_burst, governor
+from connectmetrics.client.outcomes import Outcome, UpstreamError, classify
+from connectmetrics.client.quotas import GET_CURRENT_METRIC_DATA, GET_CURRENT_USER_DATA
 from connectmetrics.models import ConnectInstance, QueueFilter
-from connectmetrics.outcomes import Outcome, UpstreamError, classify
-from connectmetrics.polling import Step, poll_source
-from connectmetrics.quotas import GET_CURRENT_METRIC_DATA, GET_CURRENT_USER_DATA
-from connectmetrics.readings import readings_store
-from connectmetrics.schedule import claim_due_polls, slot_claims
-from connectmetrics.screens import ScreenPublisher
+from connectmetrics.poller import screens, tasks
+from connectmetrics.poller.backoff import backoff_state
+from connectmetrics.poller.embedded import EmbeddedPoller
+from connectmetrics.poller.locks import poll_lock
+from connectmetrics.poller.polling import Step, poll_source
+from connectmetrics.poller.readings import readings_store
+from connectmetrics.poller.schedule import claim_due_polls, slot_claims
+from connectmetrics.poller.screens import ScreenPublisher
 from connectmetrics.simulator import call_counts, set_faults
 from connectmetrics.sources.key import SourceKey
 from connectmetrics.sources.kind import Reading
 from connectmetrics.sources.registry import registered
 from connectmetrics.sources.trends import trend_bucket
+from connectmetrics.wire.message_builder import iso
 from tests.simulated_centre import demo_filter, simulated_instance
 
 pytest_plugins = ["tests.polling_support"]
@@ -180,8 +181,9 @@ class AgentsKind:
 
 @dataclass
 class Screens:
-    """The screen publisher the poller sends every kind's updates to (connectmetrics/screens.py):
-    the agents' kept by their kind, the others passed on to the app's."""
+    """The screen publisher the poller sends every kind's updates to
+    (connectmetrics/poller/screens.py): the agents' kept by their kind, the others passed on
+    to the app's."""
 
     kind: AgentsKind
     app: ScreenPublisher

@@ -10,9 +10,9 @@ from celery import Celery
 from celery.contrib.testing.worker import start_worker
 from pytest_django.fixtures import Settings
 
-from connectmetrics import tasks
 from connectmetrics.models import ConnectInstance, QueueFilter
-from connectmetrics.schedule import RedisSlotClaims, claim_due_polls, slot_of
+from connectmetrics.poller import tasks
+from connectmetrics.poller.schedule import RedisSlotClaims, claim_due_polls, slot_of
 from dashboard.models import Wallboard
 from tests.simulated_centre import demo_filter, simulated_instance, upstream_calls
 

@@ -4,14 +4,14 @@ import pytest
 import redis
 from pytest_django.fixtures import Settings
 
-from connectmetrics import telemetry
-from connectmetrics.client import client_for
+from connectmetrics.client import telemetry
+from connectmetrics.client.client import client_for
+from connectmetrics.client.telemetry import What
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.models import QueueFilter
-from connectmetrics.polling import Step, poll_source
+from connectmetrics.poller.polling import Step, poll_source
 from connectmetrics.simulator import set_faults
 from connectmetrics.sources.key import SourceKey
-from connectmetrics.telemetry import What
 from dashboard.lib import shared_state
 from tests.conftest import free_port
 from tests.modes import use_redis

@@ -13,18 +13,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from connectmetrics.client.governor import governed_burst
+from connectmetrics.client.quotas import GET_METRIC_DATA_V2, QUOTAS
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
-from connectmetrics.governor import governed_burst
 from connectmetrics.models import ConnectInstance
-from connectmetrics.polling import Step, poll_source
-from connectmetrics.quotas import GET_METRIC_DATA_V2, QUOTAS
-from connectmetrics.readings import readings_store
-from connectmetrics.schedule import claim_due_polls, slot_claims
+from connectmetrics.poller.polling import Step, poll_source
+from connectmetrics.poller.readings import readings_store
+from connectmetrics.poller.schedule import claim_due_polls, slot_claims
 from connectmetrics.simulator import call_counts
-from connectmetrics.socket_messages import TodaySnapshot, TodayUpdate, decode
 from connectmetrics.today import panel, rules
 from connectmetrics.today.fetch import fetch_today
 from connectmetrics.today.models import MIN_POLL_SECONDS, TodaySource
+from connectmetrics.wire.socket_messages import TodaySnapshot, TodayUpdate, decode
 from tests.today_support import today_centre, today_source
 
 pytest_plugins = ["tests.polling_support"]

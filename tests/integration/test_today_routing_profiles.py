@@ -8,12 +8,12 @@ import pytest
 from django.utils import timezone
 
 from connectmetrics.models import ConnectInstance
-from connectmetrics.polling import Step, poll_source
-from connectmetrics.readings import readings_store
-from connectmetrics.socket_messages import TodaySnapshot, decode
+from connectmetrics.poller.polling import Step, poll_source
+from connectmetrics.poller.readings import readings_store
 from connectmetrics.today import panel, rules
 from connectmetrics.today.fetch import fetch_today
 from connectmetrics.today.models import TodaySource
+from connectmetrics.wire.socket_messages import TodaySnapshot, decode
 from tests.today_support import today_centre
 
 pytest_plugins = ["tests.polling_support"]

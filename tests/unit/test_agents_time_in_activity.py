@@ -12,7 +12,7 @@ from connectmetrics.agents import cards
 from connectmetrics.agents.activity import CONTACT_ACTIVITIES
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.simulator import simulated_client
-from connectmetrics.socket_messages import AgentCard
+from connectmetrics.wire.socket_messages import AgentCard
 
 T0 = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=2)

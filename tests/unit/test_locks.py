@@ -6,7 +6,7 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from connectmetrics.locks import LocalPollLock, PollLock, RedisPollLock
+from connectmetrics.poller.locks import LocalPollLock, PollLock, RedisPollLock
 from connectmetrics.sources.key import SourceKey
 
 LockFactory = Callable[[], PollLock]

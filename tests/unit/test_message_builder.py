@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 import msgspec
 from msgspec import UNSET
 
-from connectmetrics import socket_messages
-from connectmetrics.client import MetricRow
-from connectmetrics.message_builder import (
+from connectmetrics.client.client import MetricRow
+from connectmetrics.sources.trends import TREND_BUCKET_MS, apply_trend_points, trend_bucket
+from connectmetrics.wire import socket_messages
+from connectmetrics.wire.message_builder import (
     Body,
     Named,
     Names,
@@ -23,9 +24,8 @@ from connectmetrics.message_builder import (
     trend_points,
     update,
 )
-from connectmetrics.socket_messages import Metric, Resource, Row, RowChange, Totals, Trends
-from connectmetrics.sources.trends import TREND_BUCKET_MS, apply_trend_points, trend_bucket
-from connectmetrics.thresholds import Band, Direction
+from connectmetrics.wire.socket_messages import Metric, Resource, Row, RowChange, Totals, Trends
+from connectmetrics.wire.thresholds import Band, Direction
 
 NAMES = Names(
     queues={

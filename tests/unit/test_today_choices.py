@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
-from connectmetrics import socket_messages
 from connectmetrics.today import panel, rules, totals
 from connectmetrics.today.rules import Plan, RowAsked
+from connectmetrics.wire import socket_messages
 
 ARN = "arn:aws:connect:eu-west-2:123456789012:instance/11111111-2222-3333-4444-555555555555"
 NOON = datetime(2026, 12, 3, 12, 0, 7, 500_000, tzinfo=UTC)

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectmetrics import socket_messages
-from connectmetrics.message_builder import (
+from connectmetrics.sources.trends import apply_trend_points
+from connectmetrics.wire import socket_messages
+from connectmetrics.wire.message_builder import (
     Body,
     ThresholdRule,
     cell_levels,
@@ -25,9 +26,8 @@ from connectmetrics.message_builder import (
     update,
     waiting_snapshot,
 )
-from connectmetrics.socket_messages import Resource, Row, Snapshot, Trends, Update
-from connectmetrics.sources.trends import apply_trend_points
-from connectmetrics.thresholds import Band, Direction
+from connectmetrics.wire.socket_messages import Resource, Row, Snapshot, Trends, Update
+from connectmetrics.wire.thresholds import Band, Direction
 from dashboard import fanout
 from dashboard.consumers import KINDS
 from tests.socket_rule import OutOfStep, apply_update

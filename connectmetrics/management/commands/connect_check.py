@@ -3,10 +3,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 
-from connectmetrics.access_check import check_access
-from connectmetrics.iam import policy
+from connectmetrics.client.access_check import check_access
+from connectmetrics.client.iam import policy
+from connectmetrics.client.outcomes import Outcome
 from connectmetrics.models import ConnectInstance
-from connectmetrics.outcomes import Outcome
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from connectmetrics.socket_contract import ROOT, generated
+from connectmetrics.wire.socket_contract import ROOT, generated
 
 
 class Command(BaseCommand):

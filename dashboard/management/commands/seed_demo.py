@@ -19,14 +19,14 @@ from connectmetrics.agents import directory
 from connectmetrics.agents import rules as agent_rules
 from connectmetrics.agents.models import AgentSource, Resource
 from connectmetrics.alerts.models import AlertRule, Destination, DestinationKind
+from connectmetrics.client.outcomes import UpstreamError
 from connectmetrics.connectapi import rules
 from connectmetrics.connectapi.catalogue import DEFAULT_METRICS, SIMULATED_INSTANCE_ID, SortOrder
 from connectmetrics.discovery import discover
 from connectmetrics.models import AccessMode, ConnectInstance, Queue, QueueFilter, Threshold
-from connectmetrics.outcomes import UpstreamError
-from connectmetrics.thresholds import Direction
 from connectmetrics.today import rules as today_rules
 from connectmetrics.today.models import TodayQueue, TodaySource
+from connectmetrics.wire.thresholds import Direction
 from dashboard.models import DisplayToken, Layout, Wallboard
 
 INSTANCE_NAME = "Demo contact centre (simulated)"

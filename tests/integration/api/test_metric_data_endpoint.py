@@ -14,9 +14,9 @@ from django.utils import timezone
 from connectmetrics.api import records
 from connectmetrics.api.auth import issue_token
 from connectmetrics.api.records import Asked, Covered
+from connectmetrics.client.quotas import GET_METRIC_DATA_V2
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.models import ApiToken, ConnectInstance
-from connectmetrics.quotas import GET_METRIC_DATA_V2
 from connectmetrics.simulator import call_counts, set_faults
 from tests.api_support import error_of, run_together, simulated_centre
 

@@ -11,9 +11,9 @@ from botocore.stub import Stubber
 from django.test import Client
 from django.utils import timezone
 
-from connectmetrics import client as client_module
 from connectmetrics.api import cache as cache_module
 from connectmetrics.api.auth import issue_token
+from connectmetrics.client import client as client_module
 from connectmetrics.connectapi import rules
 from connectmetrics.connectapi.catalogue import METRICS, SIMULATED_INSTANCE_ID, Channel
 from connectmetrics.models import ConnectInstance, Queue

@@ -18,11 +18,11 @@ from connectmetrics import simulator
 from connectmetrics.api import store as answer_store_module
 from connectmetrics.api.auth import issue_token
 from connectmetrics.api.wire import wire, with_iso_times
-from connectmetrics.client import client_for
+from connectmetrics.client.client import client_for
+from connectmetrics.client.quotas import GET_METRIC_DATA_V2
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.models import ConnectInstance
-from connectmetrics.polling import Step, poll_source
-from connectmetrics.quotas import GET_METRIC_DATA_V2
+from connectmetrics.poller.polling import Step, poll_source
 from connectmetrics.simulator import call_counts
 from connectmetrics.sources.key import SourceKey
 from connectmetrics.today import rules

@@ -13,11 +13,11 @@ from connectmetrics.agents.fetch import UserDataFetched
 from connectmetrics.agents.kind import AgentSourceSource
 from connectmetrics.agents.models import Agent, AgentSource, Resource
 from connectmetrics.api.auth import issue_token
+from connectmetrics.client.governor import governor
+from connectmetrics.client.quotas import GET_CURRENT_USER_DATA, QUOTAS
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
-from connectmetrics.governor import governor
 from connectmetrics.models import ApiToken, ConnectInstance
-from connectmetrics.polling import Step, poll_source
-from connectmetrics.quotas import GET_CURRENT_USER_DATA, QUOTAS
+from connectmetrics.poller.polling import Step, poll_source
 from connectmetrics.simulator import call_counts, set_faults
 from connectmetrics.sources.key import SourceKey
 from tests.agents_support import agent_centre, at_the_busy_hour, whole_floor

@@ -9,9 +9,9 @@ from channels.db import database_sync_to_async
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from connectmetrics import readings
 from connectmetrics.agents.models import AgentSource
 from connectmetrics.models import QueueFilter
+from connectmetrics.poller import readings
 from dashboard.models import Panel, Wallboard
 from dashboard.push import apublish_source_update
 from tests.socket_support import open_socket, receive, simulated_centre, source_update, tv_socket

@@ -1,7 +1,7 @@
 """Open alerts on the wallboard socket: the whole list right after the snapshot, then again
 whenever an alert is raised, changes value or level, is acknowledged or clears, through the
 project's whole ASGI stack on the in-memory channel layer of embedded mode. The alerts are
-made by the real evaluator, fed through the poller's port (connectmetrics/poll_levels.py)."""
+made by the real evaluator, fed through the poller's port (connectmetrics/poller/poll_levels.py)."""
 
 import json
 from collections.abc import Iterator
@@ -15,11 +15,12 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.urls import reverse
 
-from connectmetrics import poll_levels, socket_messages
 from connectmetrics.alerts.models import Alert, AlertRule
 from connectmetrics.alerts.on_screens import alerts_text
 from connectmetrics.models import Queue, QueueFilter
-from connectmetrics.socket_messages import AlertsMessage
+from connectmetrics.poller import poll_levels
+from connectmetrics.wire import socket_messages
+from connectmetrics.wire.socket_messages import AlertsMessage
 from dashboard.models import Wallboard
 from tests.alerts_support import centre, row, rule_on
 from tests.modes import use_redis

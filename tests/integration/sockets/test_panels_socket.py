@@ -9,8 +9,8 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from connectmetrics import readings
 from connectmetrics.models import QueueFilter
+from connectmetrics.poller import readings
 from dashboard import fanout
 from dashboard.models import Panel, Wallboard
 from dashboard.push import apublish_update

@@ -7,8 +7,8 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 
-from connectmetrics import readings
 from connectmetrics.models import QueueFilter
+from connectmetrics.poller import readings
 from dashboard.models import DisplayToken, Wallboard
 from dashboard.push import apublish_update
 from tests.socket_support import open_socket, opened, receive, tv_path, update

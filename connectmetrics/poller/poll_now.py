@@ -20,8 +20,8 @@ import redis
 from django.conf import settings
 from kombu.exceptions import OperationalError
 
-from connectmetrics.backoff import backoff_state
 from connectmetrics.models import ConnectInstance
+from connectmetrics.poller.backoff import backoff_state
 from connectmetrics.sources.key import SourceKey
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def poll_now(record: PollableRecord) -> tuple[bool, str]:
         if settings.EMBEDDED:
             log.info("poll now: rest ended, polling at the next slot %s", name)
             return True, f"{name} will be polled at its next turn, within {interval} s."
-        from connectmetrics.tasks import poll_source_task
+        from connectmetrics.poller.tasks import poll_source_task
 
         poll_source_task.apply_async((source.kind, source.id), expires=interval)
     except (redis.RedisError, OperationalError) as error:

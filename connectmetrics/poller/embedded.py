@@ -2,7 +2,7 @@
 
 With no REDIS_URL there is no worker and no beat. The ASGI lifespan
 (dashboard/lifespan.py) starts an `EmbeddedPoller` on the server's event loop:
-every second it claims the due sources of every kind (connectmetrics.schedule,
+every second it claims the due sources of every kind (connectmetrics.poller.schedule,
 local claims) and runs `poll_source` for each in a small thread pool, exactly
 as a worker would. The poll publishes its update as it does in a worker, except
 that the publishing runs on the server's event loop, because the in-memory
@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.db import close_old_connections
 
-from connectmetrics import screens
-from connectmetrics.polling import PollResult, Step, poll_source
-from connectmetrics.schedule import DuePoll, claim_due_polls, slot_claims
+from connectmetrics.poller import screens
+from connectmetrics.poller.polling import PollResult, Step, poll_source
+from connectmetrics.poller.schedule import DuePoll, claim_due_polls, slot_claims
 from connectmetrics.sources.key import SourceKey
 from connectmetrics.sources.registry import CHORES, run_chore
 

@@ -1,10 +1,10 @@
 """Celery tasks: beat's dispatcher and the poll it enqueues.
 
 Beat runs `dispatch_due_polls` every second (dashboard/celery.py). It claims the
-due slot of each source of every kind (connectmetrics.schedule) and enqueues one
+due slot of each source of every kind (connectmetrics.poller.schedule) and enqueues one
 `poll_source_task` per claim. Tasks carry the source's kind and ID, and its interval:
 the poll makes the call of the slot it runs in, unless that slot had its call already
-(connectmetrics/polling.py), so a task that waited in a backlog past its own slot
+(connectmetrics/poller/polling.py), so a task that waited in a backlog past its own slot
 takes the next one's call, and that slot's task then makes none. A task still waiting
 when the next slot ends is dropped by the worker (it expires): by then a newer one is
 on its way, and a worker back from an outage does not work through a pile of them.
@@ -20,8 +20,8 @@ from typing import Any
 from celery import shared_task
 from celery.worker.consumer import Consumer
 
-from connectmetrics.polling import Step, poll_source
-from connectmetrics.schedule import claim_due_polls, slot_claims
+from connectmetrics.poller.polling import Step, poll_source
+from connectmetrics.poller.schedule import claim_due_polls, slot_claims
 from connectmetrics.sources.key import SourceKey
 from connectmetrics.sources.registry import run_chore
 

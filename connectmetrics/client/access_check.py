@@ -4,10 +4,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from connectmetrics.client import client_for
+from connectmetrics.client.client import client_for
+from connectmetrics.client.outcomes import Outcome, UpstreamError, classify
+from connectmetrics.connectapi.regions import connect_regions
 from connectmetrics.models import AccessMode, ConnectInstance
-from connectmetrics.outcomes import Outcome, UpstreamError, classify
-from connectmetrics.regions import connect_regions
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def _first_queue_id(connect: Any, instance: ConnectInstance) -> list[str]:
 def _credentials_step(instance: ConnectInstance) -> Step:
     import boto3
 
-    from connectmetrics.client import _assumed_role_session
+    from connectmetrics.client.client import _assumed_role_session
 
     try:
         session = (

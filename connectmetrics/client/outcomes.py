@@ -1,6 +1,6 @@
 """What can go wrong upstream, in the few words the rest of the project acts on.
 
-Raw botocore exceptions never leave connectmetrics.client: the poller, the
+Raw botocore exceptions never leave connectmetrics.client.client: the poller, the
 admin and the metrics endpoint only see an UpstreamError with an Outcome.
 """
 

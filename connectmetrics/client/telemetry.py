@@ -38,7 +38,7 @@ from typing import Any, Protocol, cast
 import redis
 from botocore.exceptions import ClientError
 
-from connectmetrics.outcomes import Outcome, classify
+from connectmetrics.client.outcomes import Outcome, classify
 from connectmetrics.sources.key import SourceKey
 from dashboard.lib.shared_state import SharedPart
 
@@ -218,7 +218,7 @@ def _was_throttled(parsed_response: Mapping[str, Any] | None, operation: str) ->
     status = parsed_response.get("ResponseMetadata", {}).get("HTTPStatusCode", 200)
     if int(status) < 400:
         return False
-    # The same reading of an error as everywhere else (connectmetrics.outcomes).
+    # The same reading of an error as everywhere else (connectmetrics.client.outcomes).
     error = classify(ClientError(cast(Any, dict(parsed_response)), operation))
     return error.outcome is Outcome.THROTTLED
 

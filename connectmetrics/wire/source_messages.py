@@ -5,7 +5,7 @@ today sources; not the queue filter) share besides their struct's first fields
 A kind's body (`SourceBody`) holds what a poll decides; its snapshot is that body's
 fields in the envelope of one publication, and its update the same with the `base` it
 follows and what the kind sends in place of its whole items (the changed ones, the keys
-gone): connectmetrics/message_builder.py `published` makes both. `applied` is the page's
+gone): connectmetrics/wire/message_builder.py `published` makes both. `applied` is the page's
 rule (state.js) on the server's side, for tests and benches to compare with a fresh
 snapshot.
 """
@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from connectmetrics.socket_messages import SourceSnapshot, SourceUpdate, Status
+from connectmetrics.wire.socket_messages import SourceSnapshot, SourceUpdate, Status
 
 SnapshotT = TypeVar("SnapshotT", bound=SourceSnapshot)
 

@@ -23,7 +23,7 @@ Steps, each of which may end the poll:
 7. the reading built, stored, and its update published to every screen.
 
 A failed fetch records the outcome on the instance and the source in words,
-rests the source (see connectmetrics.backoff) and publishes an update with
+rests the source (see connectmetrics.poller.backoff) and publishes an update with
 status "stale" (the last good numbers) or "error" (none yet) and the reason.
 """
 
@@ -38,15 +38,16 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from connectmetrics import screens, telemetry
-from connectmetrics.backoff import backoff_state, fingerprint
-from connectmetrics.client import client_for
-from connectmetrics.governor import Governor, governor, prepaid_call
-from connectmetrics.locks import kept_alive, poll_lock
+from connectmetrics.client import telemetry
+from connectmetrics.client.client import client_for
+from connectmetrics.client.governor import Governor, governor, prepaid_call
+from connectmetrics.client.outcomes import DESCRIPTIONS, Outcome, UpstreamError
 from connectmetrics.models import ConnectInstance
-from connectmetrics.outcomes import DESCRIPTIONS, Outcome, UpstreamError
-from connectmetrics.readings import ReadingsStore, readings_store
-from connectmetrics.schedule import call_claims, slot_of
+from connectmetrics.poller import screens
+from connectmetrics.poller.backoff import backoff_state, fingerprint
+from connectmetrics.poller.locks import kept_alive, poll_lock
+from connectmetrics.poller.readings import ReadingsStore, readings_store
+from connectmetrics.poller.schedule import call_claims, slot_of
 from connectmetrics.sources.key import SourceKey
 from connectmetrics.sources.kind import Body, Fetched, Instance, Source, SourceKind, Trends
 from connectmetrics.sources.registry import kind_of
@@ -89,13 +90,13 @@ class PollResult:
 
 def lock_ttl(interval: int) -> float:
     """Short enough that a killed worker's lock is gone by the next slot (a running poll
-    keeps extending its lock: connectmetrics.locks.kept_alive)."""
+    keeps extending its lock: connectmetrics.poller.locks.kept_alive)."""
     return interval - min(1.0, interval / 4)
 
 
 def to_screens(source: SourceKey, text: str) -> None:
     """The default publisher: to the screens of the source's panels, for every kind
-    (connectmetrics/screens.py)."""
+    (connectmetrics/poller/screens.py)."""
     screens.publisher().publish(source, text)
 
 

@@ -1,7 +1,7 @@
 """The Connect APIs the product calls, and each one's quota: the one place they are declared.
 
 Amazon Connect throttles each API separately, per AWS account and Region, shared by
-every caller and every instance of the account. The governor (connectmetrics/governor.py)
+every caller and every instance of the account. The governor (connectmetrics/client/governor.py)
 keeps one token bucket per account, Region and API with the rate and burst below
 (AWS Service Quotas' defaults; docs/connect-api.md). Where AWS lists a rate but no
 burst, the burst is the rate: at most one second's worth at once.
@@ -51,5 +51,7 @@ def quota_of(api: str) -> Quota:
         return Quota(rate=settings.CONNECT_RATE_PER_SECOND, burst=settings.CONNECT_RATE_BURST)
     quota = QUOTAS.get(api)
     if quota is None:
-        raise KeyError(f"no quota declared for the Connect API {api!r} (connectmetrics/quotas.py)")
+        raise KeyError(
+            f"no quota declared for the Connect API {api!r} (connectmetrics/client/quotas.py)"
+        )
     return quota

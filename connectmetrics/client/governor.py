@@ -2,7 +2,7 @@
 
 Amazon Connect throttles each API per AWS account and Region, shared by every
 caller (GetCurrentMetricData 5 requests per second, burst 8; GetCurrentUserData 2;
-the table is connectmetrics/quotas.py). The governor keeps a token bucket per
+the table is connectmetrics/client/quotas.py). The governor keeps a token bucket per
 account and Region (ConnectInstance.quota_key) and API, each with its API's rate
 and burst, so the product never spends more than AWS grants, however many
 workers poll, and one API's callers never spend another's quota.
@@ -38,7 +38,7 @@ from typing import Any, Protocol
 
 import redis
 
-from connectmetrics.quotas import QUOTAS, quota_of
+from connectmetrics.client.quotas import QUOTAS, quota_of
 from dashboard.lib.shared_state import SharedPart
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ def prepaid_call(gov: Governor, key: str, api: str, due_at: float | None = None)
 
 def pace_client(client: Any, quota_key: str) -> None:
     """Make every attempt of this boto3 client at an API with a quota wait for a token
-    of that API (connectmetrics/quotas.py).
+    of that API (connectmetrics/client/quotas.py).
 
     The hook runs on before-send, i.e. once per HTTP attempt including botocore's
     retries, which AWS counts against the quota too. It is registered first on

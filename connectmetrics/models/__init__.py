@@ -14,7 +14,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from connectmetrics.access_memo import AccessQuerySet, remembered
 from connectmetrics.connectapi import rules
 from connectmetrics.connectapi.catalogue import (
     DEFAULT_METRICS,
@@ -24,10 +23,11 @@ from connectmetrics.connectapi.catalogue import (
     Grouping,
     SortOrder,
 )
-from connectmetrics.filter_request import build_request
-from connectmetrics.regions import connect_regions
+from connectmetrics.connectapi.regions import connect_regions
+from connectmetrics.models.access_memo import AccessQuerySet, remembered
 from connectmetrics.sources.polled import PolledSource
-from connectmetrics.thresholds import Band, Direction, band_error
+from connectmetrics.wire.filter_request import build_request
+from connectmetrics.wire.thresholds import Band, Direction, band_error
 from dashboard.lib.tokens import Credential, HashedToken
 
 

@@ -1,4 +1,4 @@
-"""The files generated from the socket's messages (connectmetrics/socket_messages.py):
+"""The files generated from the socket's messages (connectmetrics/wire/socket_messages.py):
 the JSON Schema for people and other clients, and the field lists the page's state is
 built from. `python manage.py socket_contract` (or `make contract`) writes them; a test
 fails when either is stale."""
@@ -8,9 +8,9 @@ from pathlib import Path
 
 from msgspec import Struct
 
-from connectmetrics import socket_messages as wire
+from connectmetrics.wire import socket_messages as wire
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "docs" / "socket-messages.schema.json"
 PAGE_FIELDS = ROOT / "static" / "wallboard" / "contract.js"
 
@@ -57,7 +57,7 @@ def schema_text() -> str:
 def page_fields_text() -> str:
     lines = [
         "// The wallboard socket's message fields, generated from",
-        "// connectmetrics/socket_messages.py by `python manage.py socket_contract`;",
+        "// connectmetrics/wire/socket_messages.py by `python manage.py socket_contract`;",
         "// do not edit (a test fails when it is stale).",
         "export const FIELDS = Object.freeze({",
     ]

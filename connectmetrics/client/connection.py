@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from connectmetrics.client import client_for
+from connectmetrics.client.client import client_for
+from connectmetrics.client.outcomes import UpstreamError, classify
 from connectmetrics.models import ConnectInstance
-from connectmetrics.outcomes import UpstreamError, classify
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The wallboard socket's messages: the one definition of what the server sends a screen.
 
 Every message type is a typed structure here, tagged by its `type` field, and
-nothing else builds one: the message builder (connectmetrics/message_builder.py)
+nothing else builds one: the message builder (connectmetrics/wire/message_builder.py)
 makes a queue filter's `snapshot` and `update`, connectmetrics/agents/cards.py an
 agent source's `agent_snapshot` and `agent_update`, connectmetrics/today/panel.py a
 today source's `today_snapshot` and `today_update` (each snapshot and update from its
@@ -137,7 +137,7 @@ class SourceSnapshot(Struct):
     """What every snapshot that names its source by SourceKey starts with (an agent
     source's, a today source's): the source, the publication (seq, published_at, build)
     and how good its numbers are (`fetched_at`: when the poll asked; the stale rules
-    read it). Built from a poll's body by connectmetrics/message_builder.py `published`."""
+    read it). Built from a poll's body by connectmetrics/wire/message_builder.py `published`."""
 
     source: str
     seq: int

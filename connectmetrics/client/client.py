@@ -14,11 +14,11 @@ import boto3
 from botocore.config import Config
 from django.conf import settings
 
-from connectmetrics import telemetry
+from connectmetrics.client import telemetry
+from connectmetrics.client.governor import pace_client
+from connectmetrics.client.outcomes import UpstreamError, classify
 from connectmetrics.connectapi.catalogue import DIMENSION_FIELDS, MAX_RESULTS, Grouping
-from connectmetrics.governor import pace_client
 from connectmetrics.models import AccessMode, ConnectInstance
-from connectmetrics.outcomes import UpstreamError, classify
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient

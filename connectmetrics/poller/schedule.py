@@ -96,7 +96,7 @@ class LocalSlotClaims:
 slot_claims: SharedPart[SlotClaims] = SharedPart(
     "slot claims", local=LocalSlotClaims, redis=lambda r: RedisSlotClaims(r.sync())
 )
-# The slots whose call a scheduled poll has made (connectmetrics/polling.py): one call of
+# The slots whose call a scheduled poll has made (connectmetrics/poller/polling.py): one call of
 # a source per slot, whichever slot's poll makes it.
 call_claims: SharedPart[SlotClaims] = SharedPart(
     "call claims",

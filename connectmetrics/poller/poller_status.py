@@ -2,7 +2,7 @@
 
 Built from what the poll records on the source (last good poll, last error in
 words; every kind's model keeps the same fields, `PolledRecord`), its rest
-after failures (connectmetrics.backoff) and the last hour's telemetry.
+after failures (connectmetrics.poller.backoff) and the last hour's telemetry.
 Reading Redis may fail (Redis restarting): the status then says what it could
 not read instead of failing the admin page.
 """
@@ -14,11 +14,11 @@ from typing import Protocol
 import redis
 from django.utils import timezone
 
-from connectmetrics import telemetry
-from connectmetrics.backoff import backoff_state
+from connectmetrics.client import telemetry
+from connectmetrics.client.telemetry import Tally, What
 from connectmetrics.models import ConnectInstance
+from connectmetrics.poller.backoff import backoff_state
 from connectmetrics.sources.key import SourceKey
-from connectmetrics.telemetry import Tally, What
 
 UNKNOWN = "unknown: Redis does not answer"
 

@@ -3,7 +3,7 @@
 Pure functions of their arguments: the poller gathers what they need (the fetch
 result, names and thresholds from the database, the trend history and the
 snapshot kept in the readings store) and they return the typed messages of
-connectmetrics/socket_messages.py, ready to encode once.
+connectmetrics/wire/socket_messages.py, ready to encode once.
 
 A poll's *body* is what the numbers are and how good they are. A "snapshot" is
 the body plus the envelope of one publication (seq, published_at, build) and the
@@ -27,7 +27,9 @@ from connectmetrics.connectapi.catalogue import (
     Unit,
     total_of,
 )
-from connectmetrics.socket_messages import (
+from connectmetrics.sources.kind import TrendPoints
+from connectmetrics.sources.stale import marked_stale
+from connectmetrics.wire.socket_messages import (
     Dimension,
     Metric,
     Resource,
@@ -40,9 +42,7 @@ from connectmetrics.socket_messages import (
     Update,
     Value,
 )
-from connectmetrics.sources.kind import TrendPoints
-from connectmetrics.sources.stale import marked_stale
-from connectmetrics.thresholds import Band, Level
+from connectmetrics.wire.thresholds import Band, Level
 
 MessageT = TypeVar("MessageT", bound=msgspec.Struct)
 
@@ -181,7 +181,7 @@ def build_rows(
     names: Names,
     thresholds: Sequence[ThresholdRule],
 ) -> list[Row]:
-    """Rows of the message from connectmetrics.client MetricRows, in the order fetched."""
+    """Rows of the message from connectmetrics.client.client MetricRows, in the order fetched."""
     rows = []
     for row in fetched:
         dimensions, label = dimensions_and_label(row.dimensions, groupings, names)

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import redis
 
-from connectmetrics.outcomes import Outcome
+from connectmetrics.client.outcomes import Outcome
 from connectmetrics.sources.key import SourceKey
 from dashboard.lib.shared_state import SharedPart
 
