@@ -11,7 +11,8 @@ derives from the agent's contacts (activity.py) and its time in that activity.
 - activity.py: the console's activity from one UserData;
 - fetch.py: every page of every batch of 100 resource IDs;
 - cards.py: the cards, the snapshot and the compact update;
-- directory.py and tasks.py: the names, refreshed on their own slower schedule;
+- directory.py: the names, refreshed on their own slower schedule (a chore of
+  connectmetrics/sources/registry.py `CHORES`);
 - kind.py: the kind the poller serves (connectmetrics/sources/registry.py);
 - operation.py and cover.py: GetCurrentUserData for the endpoints (connectmetrics/api/records.py),
   answered from a covering source's poll when there is one.

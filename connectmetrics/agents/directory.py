@@ -4,9 +4,9 @@ ListAgentStatuses (name and type) and ListUserHierarchyGroups.
 
 GetCurrentUserData names nothing, and the name calls have quotas of their own
 (SearchUsers 2 requests/s): a poll never calls them. Celery beat runs
-`refresh_due` every minute (connectmetrics/agents/tasks.py), embedded mode on
-its loop (connectmetrics/poller/embedded.py); each instance with an enabled agent source
-is refreshed when its names are older than settings.AGENT_NAMES_REFRESH_SECONDS.
+`refresh_due` every minute (connectmetrics/poller/tasks.py `run_chore_task`), embedded
+mode on its loop (connectmetrics/poller/embedded.py); each instance with an enabled agent
+source is refreshed when its names are older than settings.AGENT_NAMES_REFRESH_SECONDS.
 """
 
 import logging
