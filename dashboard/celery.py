@@ -10,9 +10,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
 app = Celery("dashboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
-# The poller's tasks sit in connectmetrics/poller/tasks.py, not in an app's tasks module.
-app.autodiscover_tasks(["connectmetrics.poller"])
+# The packages whose tasks module defines tasks: the poller's (connectmetrics/poller/tasks.py,
+# a package, not an app) and the alerts app's (connectmetrics/alerts/tasks.py).
+app.autodiscover_tasks(["connectmetrics.poller", "connectmetrics.alerts"])
 
 # Beat's only job: every second, enqueue the polls that are due. Each dispatch
 # expires with its second, so a worker that fell behind never replays old ticks.
