@@ -10,9 +10,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
 app = Celery("dashboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-# The packages whose tasks module defines tasks: the poller's (connectmetrics/poller/tasks.py,
-# a package, not an app) and the alerts app's (connectmetrics/alerts/tasks.py).
-app.autodiscover_tasks(["connectmetrics.poller", "connectmetrics.alerts"])
+# Every app's tasks module, and the poller's (connectmetrics/poller/tasks.py), which
+# is a package of the connectmetrics app rather than an app of its own.
+app.autodiscover_tasks()
+app.autodiscover_tasks(["connectmetrics.poller"])
 
 # Beat's only job: every second, enqueue the polls that are due. Each dispatch
 # expires with its second, so a worker that fell behind never replays old ticks.
