@@ -40,15 +40,33 @@ def whole_floor(instance: ConnectInstance, *, name: str = "Whole floor") -> Agen
     return source
 
 
-def at_the_busy_hour(settings: Any) -> None:
-    """Run the product's clock (dashboard/lib/clock.py) from the latest 12:30 UTC, at real
-    speed. The simulated centre's shifts are UTC hours (connectmetrics/simulator/topology.py):
-    at 12:30 every day shift is on, so a floor of 150 agents has more than 100 logged in
-    whatever the hour the suite runs (at 18:00 UTC a third of them, at 03:00 the night shift)."""
+def busy_hour_clock() -> dict[str, str]:
+    """The product's clock (dashboard/lib/clock.py) run from the latest 12:30 UTC, at real
+    speed, as the three settings (or environment variables) that choose it. The simulated
+    centre's shifts and opening hours are UTC hours (connectmetrics/simulator/topology.py):
+    at 12:30 every day shift is on and every queue open, so a floor of 150 agents has more
+    than 100 logged in and contacts wait, whatever the hour the suite runs (at 18:00 UTC a
+    third of them, at 22:00 the night shift alone, on the queues open round the clock)."""
     now = time.time()
     busy = datetime.fromtimestamp(now, UTC).replace(hour=12, minute=30, second=0, microsecond=0)
     if busy.timestamp() > now:
         busy -= timedelta(days=1)
+    return {
+        "WALLBOARD_CLOCK_SPEED": "1",
+        "WALLBOARD_CLOCK_EPOCH": repr(now),
+        "WALLBOARD_CLOCK_START": busy.isoformat(),
+    }
+
+
+def data_now(clock: dict[str, str]) -> float:
+    """Now on the clock `busy_hour_clock()` gave, in epoch seconds."""
+    start = datetime.fromisoformat(clock["WALLBOARD_CLOCK_START"]).timestamp()
+    return start + time.time() - float(clock["WALLBOARD_CLOCK_EPOCH"])
+
+
+def at_the_busy_hour(settings: Any) -> None:
+    """Run the product's clock in this process from the latest 12:30 UTC (busy_hour_clock)."""
+    clock = busy_hour_clock()
     settings.WALLBOARD_CLOCK_SPEED = 1
-    settings.WALLBOARD_CLOCK_EPOCH = now
-    settings.WALLBOARD_CLOCK_START = busy.isoformat()
+    settings.WALLBOARD_CLOCK_EPOCH = float(clock["WALLBOARD_CLOCK_EPOCH"])
+    settings.WALLBOARD_CLOCK_START = clock["WALLBOARD_CLOCK_START"]

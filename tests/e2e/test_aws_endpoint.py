@@ -31,6 +31,7 @@ from connectmetrics.client.governor import RedisGovernor
 from connectmetrics.client.quotas import GET_CURRENT_METRIC_DATA
 from connectmetrics.connectapi.catalogue import SIMULATED_INSTANCE_ID
 from connectmetrics.simulator import Faults, SimulatedCentre
+from tests.agents_support import busy_hour_clock, data_now
 from tests.api_support import metrics
 from tests.conftest import RedisServer
 from tests.processes import ROOT, Service, Stack
@@ -74,12 +75,22 @@ class DropIn:
     """The running server, the keys it issued, the queues of its simulated instance."""
 
     def __init__(
-        self, web: Service, stack: Stack, keys: dict[str, tuple[str, str]], queues: list[str]
+        self,
+        web: Service,
+        stack: Stack,
+        keys: dict[str, tuple[str, str]],
+        queues: list[str],
+        clock: dict[str, str],
     ):
         self.web = web
         self.stack = stack
         self.keys = keys
         self.queues = queues
+        self.clock = clock
+
+    def data_now(self) -> float:
+        """Now on the server's clock (its centre's busy hour), in epoch seconds."""
+        return data_now(self.clock)
 
     @property
     def endpoint(self) -> str:
@@ -129,7 +140,10 @@ class DropIn:
 
 @pytest.fixture(scope="module")
 def dropin(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DropIn]:
-    stack = Stack(tmp_path_factory.mktemp("aws"), redis_url=redis_server.fresh())
+    # The server's clock runs from the centre's busy hour: contacts wait and every queue
+    # has the day's contacts, whatever the hour the suite runs.
+    clock = busy_hour_clock()
+    stack = Stack(tmp_path_factory.mktemp("aws"), redis_url=redis_server.fresh(), env=clock)
     setup = json.loads(stack.shell(SETUP).strip().splitlines()[-1])
     made = stack.manage("aws_access_key", "Scripts")
     lines = made.stdout.splitlines()
@@ -146,7 +160,7 @@ def dropin(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) 
     }
     web = stack.start_web()
     try:
-        yield DropIn(web, stack, keys, setup["queues"])  # type: ignore[arg-type]
+        yield DropIn(web, stack, keys, setup["queues"], clock)  # type: ignore[arg-type]
     finally:
         stack.stop_all()
 

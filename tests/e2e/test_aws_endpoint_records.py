@@ -4,7 +4,6 @@ keys, against a real server process whose instance is the simulated centre (the 
 server of tests/e2e/test_aws_endpoint.py)."""
 
 import json
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +29,7 @@ def instance_arn(dropin: DropIn) -> str:
 
 
 def today(dropin: DropIn, **extra: Any) -> dict[str, Any]:
-    end = int(time.time()) - 60
+    end = int(dropin.data_now()) - 60
     return {
         "ResourceArn": instance_arn(dropin),
         "StartTime": datetime.fromtimestamp(end - 6 * 3600, UTC),
@@ -127,7 +126,7 @@ def test_the_aws_cli_reads_user_data_and_metric_data(dropin: DropIn) -> None:
     assert users.returncode == 0, users.stderr
     answer = json.loads(users.stdout)
     assert len(answer["UserDataList"]) == answer["ApproximateTotalCount"] > 0
-    end = int(time.time()) - 60
+    end = int(dropin.data_now()) - 60
     data = dropin.cli(
         "connect",
         "get-metric-data-v2",
@@ -156,12 +155,12 @@ def test_the_aws_cli_reads_user_data_and_metric_data(dropin: DropIn) -> None:
 TODAY_COVER = """
 import json, time
 import boto3
-from django.utils import timezone
 from connectmetrics.models import ConnectInstance
 from connectmetrics.poller.polling import Step, poll_source
 from connectmetrics.simulator import CONTROL_URL_ENV, call_counts
 from connectmetrics.today import rules
 from connectmetrics.today.models import TodayQueue, TodaySource
+from dashboard.lib import clock
 import os
 
 instance = ConnectInstance.objects.get(instance_id=%(instance)r)
@@ -175,7 +174,7 @@ def calls():
 source = TodaySource.objects.create(name="Today", instance=instance)
 for queue in instance.queues.filter(queue_id__in=%(queues)r):
     TodayQueue.objects.create(source=source, queue=queue)
-start, _ = rules.day_window(instance.time_zone, timezone.now())
+start, _ = rules.day_window(instance.time_zone, clock.moment())
 asked = {
     "ResourceArn": %(arn)r,
     "StartTime": start,
@@ -188,7 +187,7 @@ asked = {
             {"Comparison": "LTE", "ThresholdValue": instance.service_level_threshold}]},
     ],
 }
-client.get_metric_data_v2(**asked, EndTime=time.time() - 600)
+client.get_metric_data_v2(**asked, EndTime=clock.now() - 600)
 result = poll_source(source.source_key)
 while result.step is Step.DEFERRED:
     time.sleep(result.turn_in or 0.0)
@@ -196,7 +195,7 @@ while result.step is Step.DEFERRED:
         source.source_key, resume_token=result.resume_token, turn_due_at=result.turn_due_at
     )
 before = calls()
-params = {**asked, "EndTime": time.time(), "MaxResults": 1}
+params = {**asked, "EndTime": clock.now(), "MaxResults": 1}
 answer = client.get_metric_data_v2(**params)
 queues, pages = [r["Dimensions"]["QUEUE"] for r in answer["MetricResults"]], 1
 while answer.get("NextToken"):
