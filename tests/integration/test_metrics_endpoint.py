@@ -21,6 +21,7 @@ from connectmetrics.simulator import set_faults
 from connectmetrics.wire.message_builder import iso
 from dashboard import fanout, fanout_metrics
 from dashboard.asgi import application
+from dashboard.lib import clock
 from dashboard.models import DisplayToken, Wallboard
 from dashboard.push import apublish_update
 from tests.conftest import SAME_ORIGIN_HEADERS
@@ -224,7 +225,7 @@ async def test_fanout_latency_is_measured_from_published_at(
     before = await ascrape()
     screen = await open_screen(raw)
     try:
-        published = datetime.now(UTC) - timedelta(milliseconds=300)
+        published = clock.moment() - timedelta(milliseconds=300)
         update = {"type": "update", "seq": 1, "base": 0, "published_at": iso(published)}
         await apublish_update(queue_filter_id, json.dumps(update, separators=(",", ":")))
         assert json.loads(await screen.receive_from(timeout=3))["seq"] == 1
